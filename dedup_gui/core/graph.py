@@ -1,0 +1,119 @@
+"""The scan's graph of candidate pairs, kept so that a new threshold regroups without any new search.
+
+Files with identical bytes are collapsed onto one representative (the first of them); near-duplicate edges
+join representatives, scored by every tier. ``groups_at`` filters the edges by a threshold, groups the
+representatives with a policy and expands each representative back into its identical copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup_gui.core.grouping import GroupPolicy, make_groups
+from dedup_gui.core.hashes import VARIANT_NAMES
+from dedup_gui.core.model import Group, Pair
+
+DEFAULT_HASH_DISTANCE = 8
+"""pHash distance (of 64 bits) at or below which two images count as copies: re-encodes and resizes score
+0-6, different photos rarely below 12."""
+
+MAX_HASH_DISTANCE = 11
+"""Largest threshold the search keeps pairs for; thresholds up to it regroup without searching again."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What makes a pair count as duplicates."""
+
+    hash_distance: int = DEFAULT_HASH_DISTANCE
+
+
+@dataclass
+class PairGraph:
+    """Candidate pairs of a scan over ``n`` files (indices into the scan's file list)."""
+
+    n: int
+    representative: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    phash: np.ndarray
+    dhash: np.ndarray
+    variant: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        representative: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        phash: np.ndarray,
+        dhash: np.ndarray,
+        variant: np.ndarray,
+    ) -> PairGraph:
+        return cls(len(representative), representative, a, b, phash, dhash, variant)
+
+    def matching(self, thresholds: Thresholds) -> np.ndarray:
+        """Mask of the near-duplicate edges that pass the thresholds."""
+        return self.phash <= thresholds.hash_distance
+
+    def groups_at(self, thresholds: Thresholds, policy: GroupPolicy = GroupPolicy.STAR) -> list[Group]:
+        """Groups at a threshold, largest first; identical copies always share their group."""
+        keep = self.matching(thresholds)
+        a, b = self.a[keep], self.b[keep]
+        weight = 1.0 - self.phash[keep] / 64.0
+        rep_groups = make_groups(self.n, a, b, weight, policy)
+        copies = self._copies_by_representative()
+        grouped: set[int] = set()
+        groups: list[Group] = []
+        for reps in rep_groups:
+            members = np.concatenate([copies.get(int(r), np.array([r])) for r in reps])
+            groups.append(Group(tuple(sorted(members.tolist()))))
+            grouped.update(reps.tolist())
+        for rep, members in copies.items():
+            if rep not in grouped and len(members) > 1:
+                groups.append(Group(tuple(members.tolist())))
+        groups.sort(key=lambda g: (-len(g.members), g.members[0]))
+        return groups
+
+    def _copies_by_representative(self) -> dict[int, np.ndarray]:
+        order = np.argsort(self.representative, kind="stable")
+        reps = self.representative[order]
+        cuts = np.flatnonzero(np.diff(reps)) + 1
+        return {
+            int(part_reps[0]): part
+            for part, part_reps in zip(np.split(order, cuts), np.split(reps, cuts), strict=True)
+        }
+
+    def pairs_within(self, group: Group, thresholds: Thresholds) -> list[Pair]:
+        """The pairs that tie a group together: each copy to its representative, and matching edges."""
+        members = np.array(group.members)
+        pairs = [
+            Pair(int(self.representative[m]), int(m), same_bytes=True)
+            for m in members
+            if self.representative[m] != m
+        ]
+        inside = np.isin(self.a, members) & np.isin(self.b, members) & self.matching(thresholds)
+        for k in np.flatnonzero(inside):
+            pairs.append(
+                Pair(
+                    int(self.a[k]),
+                    int(self.b[k]),
+                    same_bytes=False,
+                    hash_distance=int(self.phash[k]),
+                    dhash_distance=int(self.dhash[k]),
+                    transform=VARIANT_NAMES[int(self.variant[k])],
+                )
+            )
+        return pairs
+
+
+def explain(pair: Pair) -> str:
+    """The reason a pair matched, in words for the review and the JSON output."""
+    if pair.same_bytes:
+        return "same bytes"
+    reason = f"hash distance {pair.hash_distance}"
+    if pair.transform and pair.transform != VARIANT_NAMES[0]:
+        reason += f" ({pair.transform})"
+    return reason

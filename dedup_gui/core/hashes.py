@@ -1,0 +1,54 @@
+"""Perceptual hashes (pHash, dHash) for all 8 mirror/rotation variants of an image.
+
+The index stores each image's upright hash; a query compares all 8 variants of the other image against it,
+so a mirrored or 90/180/270-degree rotated copy matches as well as a re-encoded one.
+"""
+
+from __future__ import annotations
+
+import imagehash
+import numpy as np
+from PIL import Image
+
+HASH_VERSION = 1
+"""Bump when the hash computation changes, so cached hashes are recomputed (and nothing else)."""
+
+_T = Image.Transpose
+# Each variant of the dihedral group: how it is produced and how the review names it.
+VARIANTS: tuple[tuple[tuple[Image.Transpose, ...], str], ...] = (
+    ((), "as is"),
+    ((_T.ROTATE_90,), "rotated 90°"),
+    ((_T.ROTATE_180,), "rotated 180°"),
+    ((_T.ROTATE_270,), "rotated 270°"),
+    ((_T.FLIP_LEFT_RIGHT,), "mirrored"),
+    ((_T.FLIP_LEFT_RIGHT, _T.ROTATE_90), "mirrored and rotated 90°"),
+    ((_T.FLIP_TOP_BOTTOM,), "flipped upside down"),
+    ((_T.FLIP_LEFT_RIGHT, _T.ROTATE_270), "mirrored and rotated 270°"),
+)
+VARIANT_NAMES = tuple(name for _, name in VARIANTS)
+
+
+def dihedral_hashes(image: Image.Image) -> np.ndarray:
+    """Return a (2, 8) uint64 array: row 0 pHash, row 1 dHash, one column per variant in ``VARIANTS``.
+
+    The grey 32x32 image is made once; transposing it is exact, so each variant's hash equals the hash
+    of the transformed photo.
+    """
+    grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    out = np.empty((2, len(VARIANTS)), dtype=np.uint64)
+    for column, (ops, _) in enumerate(VARIANTS):
+        variant = grey
+        for op in ops:
+            variant = variant.transpose(op)
+        out[0, column] = _pack(imagehash.phash(variant).hash)
+        out[1, column] = _pack(imagehash.dhash(variant).hash)
+    return out
+
+
+def _pack(bits: np.ndarray) -> np.uint64:
+    return np.frombuffer(np.packbits(bits.ravel()).tobytes(), dtype=">u8")[0].astype(np.uint64)
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise Hamming distance of uint64 arrays."""
+    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int16)

@@ -1,0 +1,130 @@
+"""Scan results as JSON, CSV or imagededup's ``{file: [duplicates]}`` map, for people and other tools."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from dedup_gui.core.graph import explain
+from dedup_gui.core.model import Group, ScannedFile
+from dedup_gui.core.pipeline import ScanResult
+
+REPORT_VERSION = 1
+
+
+def _file_record(file: ScannedFile) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "path": str(file.ref.path),
+        "size": file.ref.size,
+        "mtime_ns": file.ref.mtime_ns,
+        "digest": file.digest,
+    }
+    if file.info is not None:
+        record.update(
+            width=file.info.width,
+            height=file.info.height,
+            format=file.info.format,
+            date_taken=file.info.date_taken,
+            camera=file.info.camera,
+        )
+    return record
+
+
+def reclaimable_bytes(result: ScanResult, group: Group) -> int:
+    """Bytes freed by keeping only the group's largest file."""
+    sizes = [result.files[m].ref.size for m in group.members]
+    return sum(sizes) - max(sizes)
+
+
+def to_json(result: ScanResult) -> str:
+    """Groups with members, file facts and the reason each pair matched; skipped files with reasons."""
+    thresholds = result.options.thresholds
+    groups = []
+    for number, group in enumerate(result.groups, start=1):
+        pairs = result.graph.pairs_within(group, thresholds)
+        groups.append(
+            {
+                "id": number,
+                "reclaimable_bytes": reclaimable_bytes(result, group),
+                "members": [_file_record(result.files[m]) for m in group.members],
+                "pairs": [
+                    {
+                        "a": str(result.files[p.a].ref.path),
+                        "b": str(result.files[p.b].ref.path),
+                        "same_bytes": p.same_bytes,
+                        "hash_distance": p.hash_distance,
+                        "dhash_distance": p.dhash_distance,
+                        "transform": p.transform,
+                        "reason": explain(p),
+                    }
+                    for p in pairs
+                ],
+            }
+        )
+    document = {
+        "version": REPORT_VERSION,
+        "roots": [str(root) for root in result.options.roots],
+        "method": result.options.method.value,
+        "policy": result.options.policy.value,
+        "thresholds": {"hash_distance": thresholds.hash_distance},
+        "cancelled": result.cancelled,
+        "summary": summary(result),
+        "groups": groups,
+        "skipped": [{"path": str(s.path), "reason": s.reason} for s in result.skipped],
+    }
+    return json.dumps(document, indent=2)
+
+
+def to_csv(result: ScanResult) -> str:
+    """One row per grouped file, for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["group", "path", "size", "width", "height", "format", "digest", "date_taken"])
+    for number, group in enumerate(result.groups, start=1):
+        for m in group.members:
+            file = result.files[m]
+            info = file.info
+            writer.writerow(
+                [
+                    number,
+                    str(file.ref.path),
+                    file.ref.size,
+                    info.width if info else "",
+                    info.height if info else "",
+                    info.format if info else "",
+                    file.digest or "",
+                    (info.date_taken or "") if info else "",
+                ]
+            )
+    return out.getvalue()
+
+
+def to_imagededup(result: ScanResult) -> str:
+    """imagededup's evaluation map: every scanned file -> every other file of its group (relative paths)."""
+    base = Path(os.path.commonpath([str(root.absolute()) for root in result.options.roots]))
+
+    def name(index: int) -> str:
+        return result.files[index].ref.path.relative_to(base).as_posix()
+
+    mapping: dict[str, list[str]] = {name(i): [] for i in range(len(result.files))}
+    for group in result.groups:
+        for m in group.members:
+            mapping[name(m)] = [name(o) for o in group.members if o != m]
+    return json.dumps(mapping, indent=2, sort_keys=True)
+
+
+def summary(result: ScanResult) -> dict[str, Any]:
+    return {
+        "files": len(result.files),
+        "groups": len(result.groups),
+        "duplicates": sum(len(g.members) - 1 for g in result.groups),
+        "reclaimable_bytes": sum(reclaimable_bytes(result, g) for g in result.groups),
+        "skipped": len(result.skipped),
+        "decoded": result.stats.analysed,
+        "from_cache": result.stats.from_cache,
+        "elapsed_s": round(result.stats.elapsed_s, 3),
+    }

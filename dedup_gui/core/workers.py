@@ -1,0 +1,109 @@
+"""Run the per-file analysis in a process pool: parallel on every platform, and crash-contained.
+
+Processes (started with "spawn" everywhere, as macOS and Windows require and a Qt app with threads wants)
+give true parallelism for the Python parts of decoding and hashing. If a decoder crashes its process, the
+files that were in flight are retried one at a time, so only the file that crashes again is skipped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from dedup_gui.core.analysis import Analysis, AnalysisRequest, analyse
+from dedup_gui.core.progress import CancelToken
+
+INLINE_BELOW = 8
+"""Fewer files than this are analysed in the calling process: starting workers would cost more."""
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def analyse_all(
+    requests: list[AnalysisRequest],
+    workers: int | None,
+    cancel: CancelToken,
+    analyser: Callable[[AnalysisRequest], Analysis] = analyse,
+) -> Iterator[Analysis]:
+    """Yield one ``Analysis`` per request, in completion order, until done or cancelled.
+
+    On cancel, files already being decoded finish and are yielded; the rest are dropped.
+    """
+    count = default_workers() if workers is None else workers
+    if count == 0 or len(requests) < INLINE_BELOW:
+        for request in requests:
+            if cancel.cancelled:
+                return
+            yield analyser(request)
+        return
+    remaining = requests
+    while remaining and not cancel.cancelled:
+        suspects: list[AnalysisRequest] = []
+        leftover: list[AnalysisRequest] = []
+        yield from _pooled(remaining, count, cancel, analyser, suspects, leftover)
+        for request in suspects:  # alone in a fresh worker, a crash names its file
+            if cancel.cancelled:
+                return
+            crashed: list[AnalysisRequest] = []
+            yield from _pooled([request], 1, cancel, analyser, crashed, [])
+            if crashed:
+                yield Analysis(request.ref, error="the image decoder crashed on this file", lasting=False)
+        remaining = leftover
+
+
+def _pooled(
+    requests: list[AnalysisRequest],
+    workers: int,
+    cancel: CancelToken,
+    analyser: Callable[[AnalysisRequest], Analysis],
+    crashed: list[AnalysisRequest],
+    leftover: list[AnalysisRequest],
+) -> Iterator[Analysis]:
+    """Run requests in one pool until done, cancelled or a worker crash breaks the pool.
+
+    After a crash, the requests that were in flight go to ``crashed`` and the unstarted ones to ``leftover``.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = iter(requests)
+    in_flight: dict[Future[Analysis], AnalysisRequest] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            _fill(pool, queue, in_flight, workers * 4, analyser)
+            while in_flight:
+                done, _ = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    request = in_flight.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        crashed.append(request)
+                if crashed:
+                    raise BrokenProcessPool("a worker process ended abruptly")
+                if cancel.cancelled:
+                    for future in list(in_flight):
+                        if future.cancel():
+                            del in_flight[future]
+                    continue
+                _fill(pool, queue, in_flight, workers * 4, analyser)
+        except BrokenProcessPool:
+            crashed.extend(in_flight.values())
+            leftover.extend(queue)
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    queue: Iterator[AnalysisRequest],
+    in_flight: dict[Future[Analysis], AnalysisRequest],
+    limit: int,
+    analyser: Callable[[AnalysisRequest], Analysis],
+) -> None:
+    while len(in_flight) < limit:
+        request = next(queue, None)
+        if request is None:
+            return
+        in_flight[pool.submit(analyser, request)] = request
