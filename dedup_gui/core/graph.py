@@ -30,6 +30,14 @@ class Thresholds:
     hash_distance: int = DEFAULT_HASH_DISTANCE
 
 
+PRESETS: dict[str, Thresholds] = {
+    "strict": Thresholds(hash_distance=4),
+    "default": Thresholds(),
+    "loose": Thresholds(hash_distance=MAX_HASH_DISTANCE),
+}
+"""Named thresholds for the review's quick choices."""
+
+
 @dataclass
 class PairGraph:
     """Candidate pairs of a scan over ``n`` files (indices into the scan's file list)."""
