@@ -1,0 +1,92 @@
+"""The command line: output formats, progress on stderr only, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from dedup_gui.core.cli import main
+
+
+@pytest.fixture
+def folder(make_image: Callable[..., Path], tmp_path: Path) -> Path:
+    make_image("photos/a.jpg", 1)
+    make_image("photos/a_mirror.jpg", 1, transform=lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    make_image("photos/other.png", 5)
+    (tmp_path / "photos" / "notes.jpg").write_text("not an image")
+    return tmp_path / "photos"
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_lists_groups_pairs_and_skipped(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["scan", str(folder), "--workers", "0"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    (group,) = doc["groups"]
+    assert sorted(Path(m["path"]).name for m in group["members"]) == ["a.jpg", "a_mirror.jpg"]
+    assert group["members"][0]["width"] == 640 and group["members"][0]["digest"]
+    assert group["pairs"][0]["reason"].startswith("hash distance") and "mirror" in group["pairs"][0]["reason"]
+    assert doc["skipped"] == [{"path": str(folder / "notes.jpg"), "reason": doc["skipped"][0]["reason"]}]
+    assert "not an image" in doc["skipped"][0]["reason"]
+    assert doc["summary"]["files"] == 3 and doc["summary"]["skipped"] == 1
+    assert "1 groups" in err and "skipped: 1 not an image" in err
+
+
+def test_imagededup_format_lists_every_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["scan", str(folder), "--format", "imagededup", "-q", "--workers", "0"], capsys)
+    assert code == 0
+    assert json.loads(out) == {"a.jpg": ["a_mirror.jpg"], "a_mirror.jpg": ["a.jpg"], "other.png": []}
+
+
+def test_csv_and_output_file(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out.csv"
+    code, out, _ = _run(
+        ["scan", str(folder), "--format", "csv", "-o", str(target), "-q", "--workers", "0"], capsys
+    )
+    assert code == 0 and out == ""
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert {Path(r["path"]).name for r in rows} == {"a.jpg", "a_mirror.jpg"} and {
+        r["group"] for r in rows
+    } == {"1"}
+
+
+def test_threshold_zero_separates_the_mirror_only_if_it_differs(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(["scan", str(folder), "--threshold", "0", "-q", "--workers", "0"], capsys)
+    groups = json.loads(out)["groups"]
+    assert code == 0
+    assert all(p["hash_distance"] == 0 for g in groups for p in g["pairs"])
+
+
+def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["scan", str(tmp_path / "nope")], capsys)
+    assert (code, out) == (2, "") and err.strip() == f"dedup-gui: not a folder: {tmp_path / 'nope'}"
+    code, _, err = _run(["scan", str(tmp_path), "--threshold", "99"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_module_entry_point_runs_the_cli(folder: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup_gui", "scan", str(folder), "-q", "--format", "imagededup"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["a.jpg"] == ["a_mirror.jpg"]
+    version = subprocess.run([sys.executable, "-m", "dedup_gui", "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("dedup-gui ")
