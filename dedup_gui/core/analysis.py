@@ -26,6 +26,8 @@ class AnalysisRequest:
     ref: FileRef
     decode: bool = True
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
+    pixels: bool = False
+    """Also return the working image's pixels, for the CNN in the main process."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Analysis:
     digest: str | None = None
     info: ImageInfo | None = None
     hashes: np.ndarray | None = None
+    pixels: np.ndarray | None = None
     error: str | None = None
     lasting: bool = True
     """False for failures that may pass (file moved, extra not installed): those are not cached."""
@@ -64,7 +67,8 @@ def analyse(request: AnalysisRequest) -> Analysis:
         return Analysis(ref, digest)
     try:
         decoded = decode(data, ref.path.suffix, request.max_megapixels)
-        return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image))
+        pixels = np.asarray(decoded.image) if request.pixels else None
+        return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image), pixels)
     except MissingExtra as exc:
         return Analysis(ref, digest, error=str(exc), lasting=False)
     except UnreadableImage as exc:

@@ -75,9 +75,7 @@ class FeatureCache:
                 src = Path(f"{self.path}{suffix}")
                 if src.exists():
                     os.replace(src, f"{aside}{suffix}")
-            self.notices.append(
-                f"The feature cache was unreadable ({exc}); moved it to {aside} and started anew."
-            )
+            self.notices.append(f"The feature cache was unreadable ({exc}); moved it to {aside} and started anew.")
             return self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -121,9 +119,7 @@ class FeatureCache:
             if not valid:
                 continue
             marks = ",".join("?" * len(valid))
-            rows = self._db.execute(
-                f"SELECT path, kind, version, data FROM features WHERE path IN ({marks})", valid
-            )
+            rows = self._db.execute(f"SELECT path, kind, version, data FROM features WHERE path IN ({marks})", valid)
             for key, kind, version, data in rows:
                 if versions.get(kind) == version:
                     found[by_key[key].path].features[kind] = data
@@ -142,14 +138,11 @@ class FeatureCache:
         with self._db:
             for item in self._pending:
                 key = os.fsencode(item.ref.path)
-                old = self._db.execute(
-                    "SELECT size, mtime_ns, ino FROM files WHERE path = ?", (key,)
-                ).fetchone()
+                old = self._db.execute("SELECT size, mtime_ns, ino FROM files WHERE path = ?", (key,)).fetchone()
                 if old != (item.ref.size, item.ref.mtime_ns, item.ref.ino):
                     self._db.execute("DELETE FROM features WHERE path = ?", (key,))
                     self._db.execute(
-                        "INSERT OR REPLACE INTO files (path, size, mtime_ns, ino, digest)"
-                        " VALUES (?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO files (path, size, mtime_ns, ino, digest) VALUES (?, ?, ?, ?, ?)",
                         (key, item.ref.size, item.ref.mtime_ns, item.ref.ino, item.digest),
                     )
                 elif item.digest is not None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from dedup_gui import __version__
-from dedup_gui.core import report
-from dedup_gui.core.graph import MAX_HASH_DISTANCE, Thresholds
+from dedup_gui.core import evaluation, report
+from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH_DISTANCE, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
@@ -28,40 +29,67 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan_cmd = commands.add_parser("scan", help="scan folders and print the duplicate groups")
     scan_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders to scan")
-    scan_cmd.add_argument(
-        "--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths"
+    scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")
+    scan_cmd.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the result here")
+    add_scan_options(scan_cmd)
+    scan_cmd.set_defaults(handler=run_scan)
+    evaluate_cmd = commands.add_parser("evaluate", help="scan a folder and score the groups against a ground truth")
+    evaluate_cmd.add_argument("folder", type=Path, metavar="FOLDER")
+    evaluate_cmd.add_argument(
+        "ground_truth", type=Path, metavar="GROUNDTRUTH.json", help="imagededup's {file: [duplicates]} map"
     )
-    scan_cmd.add_argument(
+    evaluate_cmd.add_argument(
+        "--families",
+        type=Path,
+        metavar="FILE",
+        help="{file: edit family} map for per-family figures (default: families.json beside the ground truth)",
+    )
+    evaluate_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    add_scan_options(evaluate_cmd)
+    evaluate_cmd.set_defaults(handler=run_evaluate)
+    return parser
+
+
+def add_scan_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that scans."""
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
+    parser.add_argument(
         "--threshold",
-        type=int,
-        default=Thresholds().hash_distance,
-        metavar="N",
-        help=f"largest pHash distance (0-64) that counts as a copy (default %(default)s; up to"
-        f" {MAX_HASH_DISTANCE} regroups without searching again)",
+        type=float,
+        metavar="X",
+        help="the main tier's threshold: the cosine similarity (0-1) with --method cnn/auto, the pHash"
+        " distance (0-64) with --method hash",
     )
-    scan_cmd.add_argument("--method", choices=[m.value for m in Method], default=Method.AUTO.value)
-    scan_cmd.add_argument(
+    parser.add_argument(
+        "--cosine",
+        type=float,
+        metavar="X",
+        help=f"CNN cosine similarity at or above which images are copies (default {DEFAULT_COSINE})",
+    )
+    parser.add_argument(
+        "--hash-distance",
+        type=int,
+        metavar="N",
+        help=f"pHash distance (of 64 bits) at or below which images are copies"
+        f" (default {DEFAULT_HASH_DISTANCE};"
+        f" up to {MAX_HASH_DISTANCE} regroups without searching again)",
+    )
+    parser.add_argument("--method", choices=[m.value for m in Method], default=Method.AUTO.value)
+    parser.add_argument(
         "--policy",
         choices=[p.value for p in GroupPolicy],
         default=GroupPolicy.STAR.value,
         help="star: every member matches the group's centre (default); components: any chain of matches",
     )
-    scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")
-    scan_cmd.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the result here")
-    scan_cmd.add_argument("--include-hidden", action="store_true", help="also scan hidden files and folders")
-    scan_cmd.add_argument("--follow-symlinks", action="store_true", help="follow symbolic links")
-    scan_cmd.add_argument("--min-size", type=int, default=0, metavar="BYTES", help="skip smaller files")
-    scan_cmd.add_argument(
+    parser.add_argument("--include-hidden", action="store_true", help="also scan hidden files and folders")
+    parser.add_argument("--follow-symlinks", action="store_true", help="follow symbolic links")
+    parser.add_argument("--min-size", type=int, default=0, metavar="BYTES", help="skip smaller files")
+    parser.add_argument(
         "--max-megapixels", type=float, default=250.0, metavar="MP", help="refuse larger images (default 250)"
     )
-    scan_cmd.add_argument(
-        "--workers", type=int, metavar="N", help="decoding processes (default: one per CPU)"
-    )
-    scan_cmd.add_argument(
-        "--cache", type=Path, metavar="FILE", help="feature cache file (default: user cache)"
-    )
-    scan_cmd.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    return parser
+    parser.add_argument("--workers", type=int, metavar="N", help="decoding processes (default: one per CPU)")
+    parser.add_argument("--cache", type=Path, metavar="FILE", help="feature cache file (default: user cache)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
 class _StderrProgress:
@@ -93,32 +121,59 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
-def run_scan(args: argparse.Namespace) -> int:
-    if not 0 <= args.threshold <= 64:
-        print("dedup-gui: --threshold must be between 0 and 64", file=sys.stderr)
-        return 2
-    options = ScanOptions(
-        roots=tuple(p.absolute() for p in args.paths),
+def thresholds_from_args(args: argparse.Namespace) -> Thresholds:
+    """Combine --threshold, --cosine and --hash-distance; raise ValueError with a one-line message."""
+    cosine = DEFAULT_COSINE if args.cosine is None else args.cosine
+    distance = DEFAULT_HASH_DISTANCE if args.hash_distance is None else args.hash_distance
+    if args.threshold is not None:
+        if args.method == Method.HASH.value:
+            if args.threshold != int(args.threshold):
+                raise ValueError("--threshold with --method hash is a whole pHash distance (0-64)")
+            distance = int(args.threshold)
+        else:
+            cosine = args.threshold
+    if not 0 <= distance <= 64:
+        raise ValueError("the pHash distance must be between 0 and 64")
+    if not 0 < cosine <= 1:
+        raise ValueError("the cosine threshold must be above 0 and at most 1")
+    return Thresholds(hash_distance=distance, cosine=cosine)
+
+
+def options_from_args(args: argparse.Namespace, roots: list[Path]) -> ScanOptions:
+    """ScanOptions from the shared options; raise ValueError with a one-line message."""
+    return ScanOptions(
+        roots=tuple(p.absolute() for p in roots),
         exclude=tuple(args.exclude),
         include_hidden=args.include_hidden,
         follow_symlinks=args.follow_symlinks,
         min_size=args.min_size,
         method=Method(args.method),
-        thresholds=Thresholds(hash_distance=args.threshold),
+        thresholds=thresholds_from_args(args),
         policy=GroupPolicy(args.policy),
         max_megapixels=args.max_megapixels,
         workers=args.workers,
         cache_path=args.cache,
     )
-    cancel = CancelToken()
+
+
+def _scan_or_report(args: argparse.Namespace, roots: list[Path]) -> ScanResult | int:
+    """Run the scan; on bad arguments or an unusable folder print one line and return the exit status."""
     try:
-        result = scan(options, _StderrProgress(args.quiet), cancel)
+        options = options_from_args(args, roots)
+    except ValueError as exc:
+        print(f"dedup-gui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return scan(options, _StderrProgress(args.quiet), CancelToken())
     except (NotADirectoryError, PermissionError) as exc:
         print(f"dedup-gui: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("dedup-gui: interrupted", file=sys.stderr)
-        return 130
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    result = _scan_or_report(args, args.paths)
+    if isinstance(result, int):
+        return result
     text = _FORMATS[args.format](result)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8", errors="surrogateescape")
@@ -145,10 +200,35 @@ def _print_summary(result: ScanResult, quiet: bool) -> None:
         print("skipped: " + "; ".join(f"{n} {r}" for r, n in reasons.most_common()), file=sys.stderr)
 
 
+def run_evaluate(args: argparse.Namespace) -> int:
+    try:
+        truth = evaluation.load_mapping(args.ground_truth)
+        families_path = args.families or args.ground_truth.with_name("families.json")
+        families = json.loads(families_path.read_text(encoding="utf-8")) if families_path.exists() else None
+    except (ValueError, OSError) as exc:
+        print(f"dedup-gui: {exc}", file=sys.stderr)
+        return 2
+    result = _scan_or_report(args, [args.folder])
+    if isinstance(result, int):
+        return result
+    scores = evaluation.evaluate(truth, report.duplicate_map(result), families)
+    if args.json:
+        print(json.dumps({**scores.as_dict(), "summary": report.summary(result)}, indent=2))
+    else:
+        print(evaluation.format_table(scores))
+    _print_summary(result, quiet=args.quiet)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "scan":
-        return run_scan(args)
-    parser.print_help()
-    return 0
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("dedup-gui: interrupted", file=sys.stderr)
+        return 130

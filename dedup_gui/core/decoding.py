@@ -70,9 +70,7 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise UnreadableImage(f"refused as a possible decompression bomb: {exc}") from None
     except UnidentifiedImageError:
-        raise UnreadableImage(
-            f"{kind} file that the image library cannot identify (corrupt header)"
-        ) from None
+        raise UnreadableImage(f"{kind} file that the image library cannot identify (corrupt header)") from None
     # struct.error leaks from some damaged headers.
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
         raise UnreadableImage(f"corrupt or truncated {kind} data: {exc}") from None
@@ -156,9 +154,7 @@ def _to_working_image(img: Image.Image) -> Image.Image:
         img = _sixteen_to_eight_bit(img)
     elif img.mode == "F":
         img = _float_to_eight_bit(img)
-    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        img.mode == "P" and "transparency" in img.info
-    )
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info)
     if has_alpha:
         img = img.convert("RGBA")
     elif img.mode not in ("RGB", "L"):

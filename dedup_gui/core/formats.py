@@ -8,9 +8,7 @@ PILLOW_EXTENSIONS = frozenset(
     " .mpo .avif".split()
 )
 HEIF_EXTENSIONS = frozenset(".heic .heif .hif".split())
-RAW_EXTENSIONS = frozenset(
-    ".cr2 .cr3 .nef .nrw .arw .srf .sr2 .dng .raf .orf .rw2 .pef .srw .x3f .3fr .iiq".split()
-)
+RAW_EXTENSIONS = frozenset(".cr2 .cr3 .nef .nrw .arw .srf .sr2 .dng .raf .orf .rw2 .pef .srw .x3f .3fr .iiq".split())
 IMAGE_EXTENSIONS = PILLOW_EXTENSIONS | HEIF_EXTENSIONS | RAW_EXTENSIONS
 
 SNIFF_BYTES = 32

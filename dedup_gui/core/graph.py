@@ -13,7 +13,7 @@ import numpy as np
 
 from dedup_gui.core.grouping import GroupPolicy, make_groups
 from dedup_gui.core.hashes import VARIANT_NAMES
-from dedup_gui.core.model import Group, Pair
+from dedup_gui.core.model import Group, Method, Pair
 
 DEFAULT_HASH_DISTANCE = 8
 """pHash distance (of 64 bits) at or below which two images count as copies: re-encodes and resizes score
@@ -22,18 +22,25 @@ DEFAULT_HASH_DISTANCE = 8
 MAX_HASH_DISTANCE = 11
 """Largest threshold the search keeps pairs for; thresholds up to it regroup without searching again."""
 
+DEFAULT_COSINE = 0.80
+"""Cosine similarity of CNN embeddings at or above which two images count as copies."""
+
+MIN_COSINE = 0.60
+"""Lowest cosine threshold the neighbour graph keeps edges for (the slider's lower end)."""
+
 
 @dataclass(frozen=True)
 class Thresholds:
-    """What makes a pair count as duplicates."""
+    """What makes a pair count as duplicates: either tier passing is enough."""
 
     hash_distance: int = DEFAULT_HASH_DISTANCE
+    cosine: float = DEFAULT_COSINE
 
 
 PRESETS: dict[str, Thresholds] = {
-    "strict": Thresholds(hash_distance=4),
+    "strict": Thresholds(hash_distance=4, cosine=0.92),
     "default": Thresholds(),
-    "loose": Thresholds(hash_distance=MAX_HASH_DISTANCE),
+    "loose": Thresholds(hash_distance=MAX_HASH_DISTANCE, cosine=0.70),
 }
 """Named thresholds for the review's quick choices."""
 
@@ -49,6 +56,9 @@ class PairGraph:
     phash: np.ndarray
     dhash: np.ndarray
     variant: np.ndarray
+    cosine: np.ndarray
+    """NaN where the pair has no embedding score (hash-only scans)."""
+    method: Method = Method.AUTO
 
     @classmethod
     def build(
@@ -59,19 +69,33 @@ class PairGraph:
         phash: np.ndarray,
         dhash: np.ndarray,
         variant: np.ndarray,
+        cosine: np.ndarray | None = None,
+        method: Method = Method.AUTO,
     ) -> PairGraph:
-        return cls(len(representative), representative, a, b, phash, dhash, variant)
+        if cosine is None:
+            cosine = np.full(len(a), np.nan, dtype=np.float32)
+        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, method)
 
     def matching(self, thresholds: Thresholds) -> np.ndarray:
-        """Mask of the near-duplicate edges that pass the thresholds."""
-        return self.phash <= thresholds.hash_distance
+        """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
+        by_hash = self.phash <= thresholds.hash_distance
+        with np.errstate(invalid="ignore"):
+            by_cosine = self.cosine >= thresholds.cosine
+        if self.method is Method.HASH:
+            return by_hash
+        if self.method is Method.CNN:
+            return by_cosine
+        return by_hash | by_cosine
+
+    def _weight(self, keep: np.ndarray) -> np.ndarray:
+        """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
+        cosine = self.cosine[keep]
+        return np.where(np.isnan(cosine), 1.0 - self.phash[keep] / 64.0, cosine)
 
     def groups_at(self, thresholds: Thresholds, policy: GroupPolicy = GroupPolicy.STAR) -> list[Group]:
         """Groups at a threshold, largest first; identical copies always share their group."""
         keep = self.matching(thresholds)
-        a, b = self.a[keep], self.b[keep]
-        weight = 1.0 - self.phash[keep] / 64.0
-        rep_groups = make_groups(self.n, a, b, weight, policy)
+        rep_groups = make_groups(self.n, self.a[keep], self.b[keep], self._weight(keep), policy)
         copies = self._copies_by_representative()
         grouped: set[int] = set()
         groups: list[Group] = []
@@ -90,17 +114,14 @@ class PairGraph:
         reps = self.representative[order]
         cuts = np.flatnonzero(np.diff(reps)) + 1
         return {
-            int(part_reps[0]): part
-            for part, part_reps in zip(np.split(order, cuts), np.split(reps, cuts), strict=True)
+            int(part_reps[0]): part for part, part_reps in zip(np.split(order, cuts), np.split(reps, cuts), strict=True)
         }
 
     def pairs_within(self, group: Group, thresholds: Thresholds) -> list[Pair]:
         """The pairs that tie a group together: each copy to its representative, and matching edges."""
         members = np.array(group.members)
         pairs = [
-            Pair(int(self.representative[m]), int(m), same_bytes=True)
-            for m in members
-            if self.representative[m] != m
+            Pair(int(self.representative[m]), int(m), same_bytes=True) for m in members if self.representative[m] != m
         ]
         inside = np.isin(self.a, members) & np.isin(self.b, members) & self.matching(thresholds)
         for k in np.flatnonzero(inside):
@@ -112,16 +133,22 @@ class PairGraph:
                     hash_distance=int(self.phash[k]),
                     dhash_distance=int(self.dhash[k]),
                     transform=VARIANT_NAMES[int(self.variant[k])],
+                    cosine=None if np.isnan(self.cosine[k]) else round(float(self.cosine[k]), 4),
                 )
             )
         return pairs
 
 
-def explain(pair: Pair) -> str:
-    """The reason a pair matched, in words for the review and the JSON output."""
+def explain(pair: Pair, thresholds: Thresholds) -> str:
+    """The reason a pair matched, in words for the review and the JSON output: the tiers that passed."""
     if pair.same_bytes:
         return "same bytes"
-    reason = f"hash distance {pair.hash_distance}"
-    if pair.transform and pair.transform != VARIANT_NAMES[0]:
-        reason += f" ({pair.transform})"
-    return reason
+    reasons = []
+    if pair.hash_distance is not None and pair.hash_distance <= thresholds.hash_distance:
+        reason = f"hash distance {pair.hash_distance}"
+        if pair.transform and pair.transform != VARIANT_NAMES[0]:
+            reason += f" ({pair.transform})"
+        reasons.append(reason)
+    if pair.cosine is not None and pair.cosine >= thresholds.cosine:
+        reasons.append(f"cosine {pair.cosine:.2f}")
+    return ", ".join(reasons) or "below the threshold"

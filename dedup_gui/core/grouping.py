@@ -22,9 +22,7 @@ class GroupPolicy(Enum):
     COMPONENTS = "components"
 
 
-def make_groups(
-    n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, policy: GroupPolicy
-) -> list[np.ndarray]:
+def make_groups(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, policy: GroupPolicy) -> list[np.ndarray]:
     """Groups (sorted node-id arrays, two or more each) from edges ``a[k]-b[k]`` of similarity ``weight``."""
     if len(a) == 0:
         return []

@@ -51,6 +51,7 @@ class Method(Enum):
 
     EXACT = "exact"
     HASH = "hash"
+    CNN = "cnn"
     AUTO = "auto"
 
 
@@ -64,6 +65,7 @@ class Pair:
     hash_distance: int | None = None
     dhash_distance: int | None = None
     transform: str | None = None
+    cosine: float | None = None
 
 
 @dataclass(frozen=True)

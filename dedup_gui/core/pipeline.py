@@ -15,15 +15,18 @@ from dedup_gui.core.analysis import DECODE_VERSION, Analysis, AnalysisRequest
 from dedup_gui.core.cache import CachedFile, FeatureCache
 from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS
 from dedup_gui.core.discovery import DiscoveryOptions, check_roots, discover
-from dedup_gui.core.graph import MAX_HASH_DISTANCE, PairGraph, Thresholds
+from dedup_gui.core.embedding import BATCH_SIZE, Embedder, model_id
+from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import HASH_VERSION, hamming
+from dedup_gui.core.knn import nearest, neighbour_pairs
 from dedup_gui.core.model import FileRef, Group, ImageInfo, Method, ScannedFile, Skipped
 from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageMeter
 from dedup_gui.core.workers import analyse_all
 
-_VERSIONS = {"info": DECODE_VERSION, "error": DECODE_VERSION, "hash": HASH_VERSION}
+EMBEDDING_VERSION = 1
+"""Bump when preprocessing for the CNN changes; the model itself is named by its hash in the kind."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,13 @@ class ScanOptions:
 
 @dataclass
 class ScanStats:
-    """Counts that tell where the time went."""
+    """Counts that tell where the work went."""
 
     discovered: int = 0
     analysed: int = 0
     from_cache: int = 0
+    embedded: int = 0
+    provider: str | None = None
     elapsed_s: float = 0.0
 
 
@@ -73,6 +78,18 @@ class ScanResult:
         return self.graph.groups_at(thresholds, policy or self.options.policy)
 
 
+@dataclass
+class _Features:
+    """Per-path features gathered from the cache and from fresh analysis."""
+
+    hashes: dict[Path, np.ndarray] = field(default_factory=dict)
+    embeddings: dict[Path, np.ndarray] = field(default_factory=dict)
+
+
+def uses_cnn(method: Method) -> bool:
+    return method in (Method.CNN, Method.AUTO)
+
+
 def scan(
     options: ScanOptions, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
 ) -> ScanResult:
@@ -86,32 +103,94 @@ def scan(
     check_roots(options.roots)
     refs, skipped = _discover(options, progress, cancel)
     stats = ScanStats(discovered=len(refs))
+    features = _Features()
+    versions = _versions(options.method)
     with FeatureCache(options.cache_path or paths.default_cache_path()) as cache:
-        cached = cache.lookup(refs, _VERSIONS)
-        hashes: dict[Path, np.ndarray] = {}
-        files, requests = _plan(options, refs, cached, skipped, hashes)
+        cached = cache.lookup(refs, versions)
+        files, requests = _plan(options, refs, cached, skipped, features, versions)
         stats.from_cache = len(files)
+        embedder = Embedder() if uses_cnn(options.method) and requests else None
+        stats.provider = embedder.provider if embedder else None
+        sink = _ResultSink(cache, features, embedder, versions)
         meter = StageMeter(progress, Stage.ANALYSE, len(requests))
         for analysis in analyse_all(requests, options.workers, cancel):
-            _store(cache, analysis)
             if analysis.error is not None:
                 skipped.append(Skipped(analysis.ref.path, analysis.error))
             else:
                 files.append(ScannedFile(analysis.ref, analysis.digest, analysis.info))
-                if analysis.hashes is not None:
-                    hashes[analysis.ref.path] = analysis.hashes
+            sink.add(analysis)
             meter.advance(current=str(analysis.ref.path))
+        sink.flush()
         meter.finish()
-        stats.analysed = meter.done
+        stats.analysed, stats.embedded = meter.done, sink.embedded
         notices = cache.notices
     if options.method is Method.EXACT:
         files.extend(ScannedFile(ref, None, None) for ref in _unique_sizes(refs))
     files.sort(key=lambda f: str(f.ref.path))
     skipped.sort(key=lambda s: str(s.path))
-    graph = _build_graph(files, hashes, options, progress)
+    graph = _build_graph(files, features, options, progress)
     groups = graph.groups_at(options.thresholds, options.policy)
     stats.elapsed_s = time.monotonic() - started
     return ScanResult(options, files, skipped, graph, groups, cancel.cancelled, stats, notices)
+
+
+def _versions(method: Method) -> dict[str, int]:
+    versions = {"info": DECODE_VERSION, "error": DECODE_VERSION, "hash": HASH_VERSION}
+    if uses_cnn(method):
+        versions[f"cnn-{model_id()}"] = EMBEDDING_VERSION
+    return versions
+
+
+def _cnn_kind(versions: dict[str, int]) -> str | None:
+    return next((kind for kind in versions if kind.startswith("cnn-")), None)
+
+
+class _ResultSink:
+    """Stores each analysis in the cache; images for the CNN wait in a batch, then go in together."""
+
+    def __init__(
+        self, cache: FeatureCache, features: _Features, embedder: Embedder | None, versions: dict[str, int]
+    ) -> None:
+        self._cache = cache
+        self._features = features
+        self._embedder = embedder
+        self._cnn_kind = _cnn_kind(versions)
+        self._batch: list[Analysis] = []
+        self.embedded = 0
+
+    def add(self, analysis: Analysis) -> None:
+        if analysis.hashes is not None:
+            self._features.hashes[analysis.ref.path] = analysis.hashes
+        if self._embedder is not None and analysis.pixels is not None:
+            self._batch.append(analysis)
+            if len(self._batch) >= BATCH_SIZE:
+                self.flush()
+        else:
+            self._store(analysis, {})
+
+    def flush(self) -> None:
+        if not self._batch or self._embedder is None or self._cnn_kind is None:
+            return
+        vectors = self._embedder.embed(np.stack([a.pixels for a in self._batch]))
+        for analysis, vector in zip(self._batch, vectors, strict=True):
+            self._features.embeddings[analysis.ref.path] = vector
+            packed = vector.astype("<f2").tobytes()  # float16 is ample for cosine similarity
+            self._store(analysis, {self._cnn_kind: (EMBEDDING_VERSION, packed)})
+        self.embedded += len(self._batch)
+        self._batch.clear()
+
+    def _store(self, analysis: Analysis, extra: dict[str, tuple[int, bytes]]) -> None:
+        if analysis.error is not None:
+            if analysis.lasting:
+                error = {"error": (DECODE_VERSION, analysis.error.encode())}
+                self._cache.store(analysis.ref, analysis.digest, error)
+            return
+        stored: dict[str, tuple[int, bytes]] = dict(extra)
+        if analysis.info is not None:
+            stored["info"] = (DECODE_VERSION, json.dumps(asdict(analysis.info)).encode())
+        if analysis.hashes is not None:
+            stored["hash"] = (HASH_VERSION, analysis.hashes.astype("<u8").tobytes())
+        self._cache.store(analysis.ref, analysis.digest, stored)
 
 
 def _discover(
@@ -140,9 +219,10 @@ def _plan(
     refs: list[FileRef],
     cached: dict[Path, CachedFile],
     skipped: list[Skipped],
-    hashes: dict[Path, np.ndarray],
+    features: _Features,
+    versions: dict[str, int],
 ) -> tuple[list[ScannedFile], list[AnalysisRequest]]:
-    """Split files into those the cache answers (their hashes go to ``hashes``) and the work still to do."""
+    """Split files into those the cache answers (their features go to ``features``) and the work to do."""
     files: list[ScannedFile] = []
     requests: list[AnalysisRequest] = []
     if options.method is Method.EXACT:
@@ -156,16 +236,20 @@ def _plan(
             else:
                 requests.append(AnalysisRequest(ref, decode=False))
         return files, requests
+    cnn_kind = _cnn_kind(versions)
+    needed = {"info", "hash"} | ({cnn_kind} if cnn_kind else set())
     for ref in refs:
         entry = cached.get(ref.path)
-        features = entry.features if entry is not None else {}
-        if "error" in features:
-            skipped.append(Skipped(ref.path, features["error"].decode()))
-        elif entry is not None and entry.digest and "info" in features and "hash" in features:
-            files.append(ScannedFile(ref, entry.digest, ImageInfo(**json.loads(features["info"]))))
-            hashes[ref.path] = np.frombuffer(features["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
+        found = entry.features if entry is not None else {}
+        if "error" in found:
+            skipped.append(Skipped(ref.path, found["error"].decode()))
+        elif entry is not None and entry.digest and needed <= found.keys():
+            files.append(ScannedFile(ref, entry.digest, ImageInfo(**json.loads(found["info"]))))
+            features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
+            if cnn_kind:
+                features.embeddings[ref.path] = np.frombuffer(found[cnn_kind], dtype="<f2").astype(np.float32)
         else:
-            requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels))
+            requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
     return files, requests
 
 
@@ -175,26 +259,14 @@ def _unique_sizes(refs: list[FileRef]) -> list[FileRef]:
     return [ref for ref in refs if counts[ref.size] == 1]
 
 
-def _store(cache: FeatureCache, analysis: Analysis) -> None:
-    if analysis.error is not None:
-        if analysis.lasting:
-            cache.store(analysis.ref, analysis.digest, {"error": (DECODE_VERSION, analysis.error.encode())})
-        return
-    features: dict[str, tuple[int, bytes]] = {}
-    if analysis.info is not None:
-        features["info"] = (DECODE_VERSION, json.dumps(asdict(analysis.info)).encode())
-    if analysis.hashes is not None:
-        features["hash"] = (HASH_VERSION, analysis.hashes.astype("<u8").tobytes())
-    cache.store(analysis.ref, analysis.digest, features)
-
-
 def _build_graph(
-    files: list[ScannedFile],
-    hashes: dict[Path, np.ndarray],
-    options: ScanOptions,
-    progress: ProgressCallback | None,
+    files: list[ScannedFile], features: _Features, options: ScanOptions, progress: ProgressCallback | None
 ) -> PairGraph:
-    """Collapse identical files onto one representative, then search near-duplicate pairs among those."""
+    """Collapse identical files onto one representative, then find near-duplicate pairs among those.
+
+    Candidates come from the hash index and from the embeddings' nearest neighbours; every candidate then
+    gets both scores, so the threshold of either tier can change later without a new search.
+    """
     meter = StageMeter(progress, Stage.SEARCH, None)
     first_with_digest: dict[str, int] = {}
     representative = np.arange(len(files), dtype=np.int64)
@@ -202,19 +274,56 @@ def _build_graph(
         if file.digest is not None:
             representative[index] = first_with_digest.setdefault(file.digest, index)
     reps = np.array(
-        [i for i, f in enumerate(files) if representative[i] == i and f.ref.path in hashes], dtype=np.int64
+        [i for i, f in enumerate(files) if representative[i] == i and f.ref.path in features.hashes],
+        dtype=np.int64,
     )
     if options.method is Method.EXACT or len(reps) < 2:
-        empty = np.empty(0, dtype=np.int64)
-        small = empty.astype(np.int16)
         meter.finish()
-        return PairGraph.build(representative, empty, empty, small, small, empty.astype(np.int8))
-    table = np.stack([hashes[files[i].ref.path] for i in reps])  # (R, 2, 8): pHash and dHash per variant
-    radius = max(MAX_HASH_DISTANCE, options.thresholds.hash_distance)
-    found = find_pairs(table[:, 0, 0], table[:, 0, :], radius)
-    dhash = np.minimum(
-        hamming(table[found.a, 1, found.variant], table[found.b, 1, 0]),
-        hamming(table[found.b, 1, found.variant], table[found.a, 1, 0]),
+        return _empty_graph(representative, options.method)
+    table = np.stack([features.hashes[files[i].ref.path] for i in reps])  # (R, 2, 8): pHash, dHash per variant
+    vectors = (
+        np.stack([features.embeddings[files[i].ref.path] for i in reps]).astype(np.float32)
+        if uses_cnn(options.method)
+        else None
     )
+    a, b = _candidates(table, vectors, options)
+    phash, variant = _best_hash(table[:, 0], a, b)
+    dhash = np.minimum(
+        hamming(table[a, 1, variant], table[b, 1, 0]),
+        hamming(table[b, 1, variant], table[a, 1, 0]),
+    )
+    cosine = np.einsum("ij,ij->i", vectors[a], vectors[b]) if vectors is not None else None
     meter.finish()
-    return PairGraph.build(representative, reps[found.a], reps[found.b], found.distance, dhash, found.variant)
+    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, options.method)
+
+
+def _candidates(table: np.ndarray, vectors: np.ndarray | None, options: ScanOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Union of hash-index pairs and embedding-neighbour pairs, as unique ``a < b`` over representatives."""
+    pairs_a: list[np.ndarray] = []
+    pairs_b: list[np.ndarray] = []
+    if options.method is not Method.CNN:
+        found = find_pairs(table[:, 0, 0], table[:, 0, :], max(MAX_HASH_DISTANCE, options.thresholds.hash_distance))
+        pairs_a.append(found.a)
+        pairs_b.append(found.b)
+    if vectors is not None:
+        a, b, _ = neighbour_pairs(nearest(vectors), min(MIN_COSINE, options.thresholds.cosine))
+        pairs_a.append(a)
+        pairs_b.append(b)
+    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+    key = np.unique(a * len(table) + b)
+    return key // len(table), key % len(table)
+
+
+def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest pHash distance over the 8 variants (either image turned to meet the other) and its variant."""
+    forward = hamming(phashes[a, :], phashes[b, 0][:, None])
+    backward = hamming(phashes[b, :], phashes[a, 0][:, None])
+    both = np.minimum(forward, backward)
+    variant = np.argmin(both, axis=1)
+    return both[np.arange(len(a)), variant].astype(np.int16), variant.astype(np.int8)
+
+
+def _empty_graph(representative: np.ndarray, method: Method) -> PairGraph:
+    empty = np.empty(0, dtype=np.int64)
+    small = empty.astype(np.int16)
+    return PairGraph.build(representative, empty, empty, small, small, empty.astype(np.int8), method=method)

@@ -59,7 +59,8 @@ def to_json(result: ScanResult) -> str:
                         "hash_distance": p.hash_distance,
                         "dhash_distance": p.dhash_distance,
                         "transform": p.transform,
-                        "reason": explain(p),
+                        "cosine": p.cosine,
+                        "reason": explain(p, thresholds),
                     }
                     for p in pairs
                 ],
@@ -70,7 +71,7 @@ def to_json(result: ScanResult) -> str:
         "roots": [str(root) for root in result.options.roots],
         "method": result.options.method.value,
         "policy": result.options.policy.value,
-        "thresholds": {"hash_distance": thresholds.hash_distance},
+        "thresholds": {"hash_distance": thresholds.hash_distance, "cosine": thresholds.cosine},
         "cancelled": result.cancelled,
         "summary": summary(result),
         "groups": groups,
@@ -103,8 +104,8 @@ def to_csv(result: ScanResult) -> str:
     return out.getvalue()
 
 
-def to_imagededup(result: ScanResult) -> str:
-    """imagededup's evaluation map: every scanned file -> every other file of its group (relative paths)."""
+def duplicate_map(result: ScanResult) -> dict[str, list[str]]:
+    """imagededup's map: every scanned file -> every other file of its group, relative to the roots' parent."""
     base = Path(os.path.commonpath([str(root.absolute()) for root in result.options.roots]))
 
     def name(index: int) -> str:
@@ -114,7 +115,11 @@ def to_imagededup(result: ScanResult) -> str:
     for group in result.groups:
         for m in group.members:
             mapping[name(m)] = [name(o) for o in group.members if o != m]
-    return json.dumps(mapping, indent=2, sort_keys=True)
+    return mapping
+
+
+def to_imagededup(result: ScanResult) -> str:
+    return json.dumps(duplicate_map(result), indent=2, sort_keys=True)
 
 
 def summary(result: ScanResult) -> dict[str, Any]:

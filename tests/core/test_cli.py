@@ -53,14 +53,10 @@ def test_imagededup_format_lists_every_file(folder: Path, capsys: pytest.Capture
 
 def test_csv_and_output_file(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "out.csv"
-    code, out, _ = _run(
-        ["scan", str(folder), "--format", "csv", "-o", str(target), "-q", "--workers", "0"], capsys
-    )
+    code, out, _ = _run(["scan", str(folder), "--format", "csv", "-o", str(target), "-q", "--workers", "0"], capsys)
     assert code == 0 and out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
-    assert {Path(r["path"]).name for r in rows} == {"a.jpg", "a_mirror.jpg"} and {
-        r["group"] for r in rows
-    } == {"1"}
+    assert {Path(r["path"]).name for r in rows} == {"a.jpg", "a_mirror.jpg"} and {r["group"] for r in rows} == {"1"}
 
 
 def test_threshold_zero_separates_the_mirror_only_if_it_differs(

@@ -22,9 +22,7 @@ from dedup_gui.core.progress import CancelToken, ProgressEvent, Stage
 def photo_dir(make_image: Callable[..., Path], tmp_path: Path) -> Path:
     """Three originals; copies of the first: mirrored, rotated 90, re-encoded; a byte copy of the second."""
     make_image("a.jpg", 1, quality=92)
-    make_image(
-        "a_mirror.jpg", 1, transform=lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), quality=80
-    )
+    make_image("a_mirror.jpg", 1, transform=lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT), quality=80)
     make_image("a_rot90.png", 1, transform=lambda im: im.transpose(Image.Transpose.ROTATE_90))
     make_image("sub/a_small.jpg", 1, transform=lambda im: im.resize((320, 240)), quality=60)
     make_image("a_bright.jpg", 1, transform=lambda im: ImageEnhance.Brightness(im).enhance(1.3))
@@ -39,9 +37,7 @@ def _names(result: pipeline.ScanResult) -> list[list[str]]:
 
 
 def _options(root: Path, **kwargs: object) -> ScanOptions:
-    return ScanOptions(
-        roots=(root,), cache_path=root.parent / f"{root.name}-cache.sqlite3", workers=0, **kwargs
-    )
+    return ScanOptions(roots=(root,), cache_path=root.parent / f"{root.name}-cache.sqlite3", workers=0, **kwargs)
 
 
 def test_groups_mirrored_rotated_and_byte_copies(photo_dir: Path) -> None:
@@ -77,9 +73,7 @@ def test_second_scan_decodes_nothing(photo_dir: Path, monkeypatch: pytest.Monkey
     assert _names(second) == _names(first)
 
 
-def test_changed_file_and_new_feature_version_are_recomputed(
-    photo_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_changed_file_and_new_feature_version_are_recomputed(photo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scan(_options(photo_dir))
     Image.new("RGB", (50, 50), "red").save(photo_dir / "c.png")
     assert scan(_options(photo_dir)).stats.analysed == 1
@@ -108,9 +102,7 @@ def test_cancel_keeps_what_was_computed(photo_dir: Path, monkeypatch: pytest.Mon
     assert full.stats.from_cache == 3 and full.stats.analysed == 5
 
 
-def test_regroup_changes_groups_without_reading_files(
-    photo_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_regroup_changes_groups_without_reading_files(photo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = scan(_options(photo_dir))
     monkeypatch.setattr(pipeline, "analyse_all", None)  # any file work would fail now
     assert [len(g.members) for g in result.regroup(Thresholds(hash_distance=8))] == [5, 2]
