@@ -17,6 +17,8 @@ from pathlib import Path
 from dedup_gui.core.model import FileRef
 
 SCHEMA_VERSION = 1
+GRAPHS_KEPT = 4
+"""Pair graphs of the last few distinct scans are kept, so rescanning an unchanged folder skips the search."""
 APPLICATION_ID = 0x64647570  # "ddup": tells our cache files from other SQLite files
 BATCH_FILES = 200
 BATCH_SECONDS = 2.0
@@ -30,6 +32,11 @@ CREATE TABLE IF NOT EXISTS files (
     ino INTEGER NOT NULL,
     digest TEXT
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graphs (
+    key TEXT PRIMARY KEY,
+    used REAL NOT NULL,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS features (
     path BLOB NOT NULL,
     kind TEXT NOT NULL,
@@ -153,6 +160,23 @@ class FeatureCache:
                 )
         self._pending.clear()
         self._last_commit = time.monotonic()
+
+    def load_graph(self, key: str) -> bytes | None:
+        """A stored pair graph for exactly these inputs (see ``pipeline.graph_key``), if any."""
+        row = self._db.execute("SELECT data FROM graphs WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            with self._db:
+                self._db.execute("UPDATE graphs SET used = ? WHERE key = ?", (time.time(), key))
+        return row[0] if row else None
+
+    def store_graph(self, key: str, data: bytes) -> None:
+        """Keep a pair graph; only the most recently used few are kept."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO graphs VALUES (?, ?, ?)", (key, time.time(), data))
+            self._db.execute(
+                "DELETE FROM graphs WHERE key NOT IN (SELECT key FROM graphs ORDER BY used DESC LIMIT ?)",
+                (GRAPHS_KEPT,),
+            )
 
     def close(self) -> None:
         self.flush()

@@ -7,7 +7,9 @@ representatives with a policy and expands each representative back into its iden
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -76,6 +78,21 @@ class PairGraph:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
         return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, method)
 
+    _ARRAYS: ClassVar[tuple[str, ...]] = ("representative", "a", "b", "phash", "dhash", "variant", "cosine")
+
+    def to_bytes(self) -> bytes:
+        """Serialised for the cache (numpy's npz: no pickle)."""
+        out = io.BytesIO()
+        np.savez(out, method=np.array(self.method.value), **{name: getattr(self, name) for name in self._ARRAYS})
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PairGraph:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            values = {name: arrays[name] for name in cls._ARRAYS}
+            method = Method(str(arrays["method"]))
+        return cls(len(values["representative"]), **values, method=method)
+
     def matching(self, thresholds: Thresholds) -> np.ndarray:
         """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
         by_hash = self.phash <= thresholds.hash_distance
@@ -110,11 +127,14 @@ class PairGraph:
         return groups
 
     def _copies_by_representative(self) -> dict[int, np.ndarray]:
+        if self.n == 0:
+            return {}
         order = np.argsort(self.representative, kind="stable")
         reps = self.representative[order]
         cuts = np.flatnonzero(np.diff(reps)) + 1
         return {
-            int(part_reps[0]): part for part, part_reps in zip(np.split(order, cuts), np.split(reps, cuts), strict=True)
+            int(part[0]): order_part
+            for part, order_part in zip(np.split(reps, cuts), np.split(order, cuts), strict=True)
         }
 
     def pairs_within(self, group: Group, thresholds: Thresholds) -> list[Pair]:

@@ -7,6 +7,7 @@ match the centre directly, so every member is close to one image of its group.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from enum import Enum
 
@@ -57,25 +58,34 @@ def _components(endpoints: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
 
 
 def _stars(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> list[np.ndarray]:
-    """Greedy star cover of one component: the best-connected image and its direct matches, repeatedly."""
+    """Greedy star cover of one component: the best-connected image and its direct matches, repeatedly.
+
+    A max-heap on (degree, summed similarity) among the images not yet grouped; entries made stale by a
+    removal are skipped when popped, so the whole cover costs O(E log E).
+    """
     neighbours: dict[int, dict[int, float]] = defaultdict(dict)
     for x, y, w in zip(a.tolist(), b.tolist(), weight.tolist(), strict=True):
         neighbours[x][y] = w
         neighbours[y][x] = w
-    remaining = set(neighbours)
+    degree = {node: len(links) for node, links in neighbours.items()}
+    strength = {node: sum(links.values()) for node, links in neighbours.items()}
+    heap = [(-degree[node], -strength[node], node) for node in neighbours]
+    heapq.heapify(heap)
+    grouped: set[int] = set()
     groups: list[np.ndarray] = []
-    while len(remaining) >= 2:
-        centre = max(
-            remaining,
-            key=lambda node: (
-                sum(1 for other in neighbours[node] if other in remaining),
-                sum(w for other, w in neighbours[node].items() if other in remaining),
-                -node,
-            ),
-        )
-        members = {centre} | (neighbours[centre].keys() & remaining)
-        if len(members) < 2:
-            break
+    while heap:
+        neg_degree, neg_strength, centre = heapq.heappop(heap)
+        if centre in grouped or (-neg_degree, -neg_strength) != (degree[centre], strength[centre]):
+            continue  # already grouped, or a stale entry
+        if degree[centre] == 0:
+            break  # the best remaining image matches nothing left: neither does any other
+        members = [centre, *(n for n in neighbours[centre] if n not in grouped)]
+        grouped.update(members)
         groups.append(np.array(sorted(members), dtype=np.int64))
-        remaining -= members
+        for member in members:
+            for other, w in neighbours[member].items():
+                if other not in grouped:
+                    degree[other] -= 1
+                    strength[other] -= w
+                    heapq.heappush(heap, (-degree[other], -strength[other], other))
     return groups

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -24,6 +26,9 @@ from dedup_gui.core.knn import nearest, neighbour_pairs
 from dedup_gui.core.model import FileRef, Group, ImageInfo, Method, ScannedFile, Skipped
 from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageMeter
 from dedup_gui.core.workers import analyse_all
+
+GRAPH_VERSION = 1
+"""Bump when candidate search or pair scoring changes, so stored graphs are not reused."""
 
 EMBEDDING_VERSION = 1
 """Bump when preprocessing for the CNN changes; the model itself is named by its hash in the kind."""
@@ -123,15 +128,35 @@ def scan(
         sink.flush()
         meter.finish()
         stats.analysed, stats.embedded = meter.done, sink.embedded
+        if options.method is Method.EXACT:
+            files.extend(ScannedFile(ref, None, None) for ref in _unique_sizes(refs))
+        files.sort(key=lambda f: str(f.ref.path))
+        skipped.sort(key=lambda s: str(s.path))
+        key = graph_key(files, options, versions)
+        stored = cache.load_graph(key)
+        if stored is not None:
+            graph = PairGraph.from_bytes(stored)
+        else:
+            graph = _build_graph(files, features, options, progress)
+            if not cancel.cancelled:
+                cache.store_graph(key, graph.to_bytes())
         notices = cache.notices
-    if options.method is Method.EXACT:
-        files.extend(ScannedFile(ref, None, None) for ref in _unique_sizes(refs))
-    files.sort(key=lambda f: str(f.ref.path))
-    skipped.sort(key=lambda s: str(s.path))
-    graph = _build_graph(files, features, options, progress)
     groups = graph.groups_at(options.thresholds, options.policy)
     stats.elapsed_s = time.monotonic() - started
     return ScanResult(options, files, skipped, graph, groups, cancel.cancelled, stats, notices)
+
+
+def graph_key(files: list[ScannedFile], options: ScanOptions, versions: dict[str, int]) -> str:
+    """Fingerprint of everything the pair graph depends on: the files' identities, feature versions and the
+    search settings. Equal keys mean an equal graph, so it can be reused instead of searched again."""
+    digest = hashlib.sha256()
+    settings = [options.method.value, max(MAX_HASH_DISTANCE, options.thresholds.hash_distance)]
+    settings += [min(MIN_COSINE, options.thresholds.cosine), sorted(versions.items()), GRAPH_VERSION]
+    digest.update(json.dumps(settings).encode())
+    for file in files:
+        ref = file.ref
+        digest.update(os.fsencode(ref.path) + b"\0" + f"{ref.size},{ref.mtime_ns},{ref.ino}\n".encode())
+    return digest.hexdigest()
 
 
 def _versions(method: Method) -> dict[str, int]:

@@ -45,7 +45,12 @@ def analyse_all(
     while remaining and not cancel.cancelled:
         suspects: list[AnalysisRequest] = []
         leftover: list[AnalysisRequest] = []
-        yield from _pooled(remaining, count, cancel, analyser, suspects, leftover)
+        try:
+            yield from _pooled(remaining, count, cancel, analyser, suspects, leftover)
+        except PoolUnavailable:
+            # Workers cannot start here (e.g. the main script cannot be re-imported): work in this process.
+            yield from analyse_all(remaining, 0, cancel, analyser)
+            return
         for request in suspects:  # alone in a fresh worker, a crash names its file
             if cancel.cancelled:
                 return
@@ -54,6 +59,10 @@ def analyse_all(
             if crashed:
                 yield Analysis(request.ref, error="the image decoder crashed on this file", lasting=False)
         remaining = leftover
+
+
+class PoolUnavailable(Exception):
+    """Worker processes die before doing any work, so no file could be analysed in them."""
 
 
 def _pooled(
@@ -72,6 +81,10 @@ def _pooled(
     queue = iter(requests)
     in_flight: dict[Future[Analysis], AnalysisRequest] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            pool.submit(os.getpid).result()
+        except BrokenProcessPool:
+            raise PoolUnavailable from None
         try:
             _fill(pool, queue, in_flight, workers * 4, analyser)
             while in_flight:

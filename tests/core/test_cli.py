@@ -32,7 +32,7 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
 
 
 def test_json_lists_groups_pairs_and_skipped(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(["scan", str(folder), "--workers", "0"], capsys)
+    code, out, err = _run(["scan", str(folder), "--workers", "0", "--method", "hash"], capsys)
     assert code == 0
     doc = json.loads(out)
     (group,) = doc["groups"]
@@ -46,14 +46,18 @@ def test_json_lists_groups_pairs_and_skipped(folder: Path, capsys: pytest.Captur
 
 
 def test_imagededup_format_lists_every_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(["scan", str(folder), "--format", "imagededup", "-q", "--workers", "0"], capsys)
+    code, out, _ = _run(
+        ["scan", str(folder), "--format", "imagededup", "-q", "--workers", "0", "--method", "hash"], capsys
+    )
     assert code == 0
     assert json.loads(out) == {"a.jpg": ["a_mirror.jpg"], "a_mirror.jpg": ["a.jpg"], "other.png": []}
 
 
 def test_csv_and_output_file(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "out.csv"
-    code, out, _ = _run(["scan", str(folder), "--format", "csv", "-o", str(target), "-q", "--workers", "0"], capsys)
+    code, out, _ = _run(
+        ["scan", str(folder), "--format", "csv", "-o", str(target), "-q", "--workers", "0", "--method", "hash"], capsys
+    )
     assert code == 0 and out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert {Path(r["path"]).name for r in rows} == {"a.jpg", "a_mirror.jpg"} and {r["group"] for r in rows} == {"1"}
@@ -62,7 +66,7 @@ def test_csv_and_output_file(folder: Path, tmp_path: Path, capsys: pytest.Captur
 def test_threshold_zero_separates_the_mirror_only_if_it_differs(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = _run(["scan", str(folder), "--threshold", "0", "-q", "--workers", "0"], capsys)
+    code, out, _ = _run(["scan", str(folder), "--threshold", "0", "-q", "--workers", "0", "--method", "hash"], capsys)
     groups = json.loads(out)["groups"]
     assert code == 0
     assert all(p["hash_distance"] == 0 for g in groups for p in g["pairs"])
@@ -77,7 +81,7 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.C
 
 def test_module_entry_point_runs_the_cli(folder: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dedup_gui", "scan", str(folder), "-q", "--format", "imagededup"],
+        [sys.executable, "-m", "dedup_gui", "scan", str(folder), "-q", "--format", "imagededup", "--method", "hash"],
         capture_output=True,
         text=True,
         timeout=120,

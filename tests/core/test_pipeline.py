@@ -37,6 +37,7 @@ def _names(result: pipeline.ScanResult) -> list[list[str]]:
 
 
 def _options(root: Path, **kwargs: object) -> ScanOptions:
+    kwargs.setdefault("method", Method.HASH)
     return ScanOptions(roots=(root,), cache_path=root.parent / f"{root.name}-cache.sqlite3", workers=0, **kwargs)
 
 
@@ -78,7 +79,7 @@ def test_changed_file_and_new_feature_version_are_recomputed(photo_dir: Path, mo
     Image.new("RGB", (50, 50), "red").save(photo_dir / "c.png")
     assert scan(_options(photo_dir)).stats.analysed == 1
 
-    monkeypatch.setitem(pipeline._VERSIONS, "hash", HASH_VERSION + 1)
+    monkeypatch.setattr(pipeline, "HASH_VERSION", HASH_VERSION + 1)
     assert scan(_options(photo_dir)).stats.analysed == 8
 
 
@@ -120,7 +121,9 @@ def test_progress_reports_each_stage_with_totals(photo_dir: Path) -> None:
 
 def test_process_pool_gives_the_same_groups(photo_dir: Path) -> None:
     inline = scan(_options(photo_dir))
-    pooled = scan(ScanOptions(roots=(photo_dir,), cache_path=photo_dir.parent / "pool.sqlite3", workers=2))
+    pooled = scan(
+        ScanOptions(roots=(photo_dir,), cache_path=photo_dir.parent / "pool.sqlite3", workers=2, method=Method.HASH)
+    )
     assert pooled.stats.analysed == 8
     assert _names(pooled) == _names(inline)
 
@@ -128,3 +131,21 @@ def test_process_pool_gives_the_same_groups(photo_dir: Path) -> None:
 def test_unusable_root_raises(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError):
         scan(_options(tmp_path / "missing"))
+
+
+def test_unchanged_rescan_reuses_the_stored_pair_graph(photo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = scan(_options(photo_dir))
+    real_build = pipeline._build_graph
+
+    def must_not_search(*_args: object) -> None:
+        raise AssertionError("the pair graph was searched again")
+
+    monkeypatch.setattr(pipeline, "_build_graph", must_not_search)
+    again = scan(_options(photo_dir))
+    assert _names(again) == _names(first)
+
+    builds: list[object] = []
+    monkeypatch.setattr(pipeline, "_build_graph", lambda *args: builds.append(args) or real_build(*args))
+    (photo_dir / "c.png").unlink()
+    assert _names(scan(_options(photo_dir))) == _names(first)
+    assert len(builds) == 1  # a different set of files needs a new search
