@@ -65,6 +65,9 @@ class Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
         options.log_severity_level = 3
+        # Idle inference threads must sleep, not spin: the decoding workers need those cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         self.path = path or model_path()
         self.session = ort.InferenceSession(str(self.path), options, providers=choose_providers(available))
         self.provider: str = self.session.get_providers()[0]

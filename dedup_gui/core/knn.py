@@ -53,7 +53,7 @@ def exact_nearest(vectors: np.ndarray, k: int) -> Neighbours:
         block = vectors[lo : lo + _BLOCK] @ vectors.T
         rows = np.arange(len(block))
         block[rows, rows + lo] = -np.inf
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        top = np.argpartition(block, -k, axis=1)[:, -k:]
         top_sim = np.take_along_axis(block, top, axis=1)
         order = np.argsort(-top_sim, axis=1)
         index[lo : lo + len(block)] = np.take_along_axis(top, order, axis=1)

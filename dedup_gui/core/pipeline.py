@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -171,7 +172,8 @@ def _cnn_kind(versions: dict[str, int]) -> str | None:
 
 
 class _ResultSink:
-    """Stores each analysis in the cache; images for the CNN wait in a batch, then go in together."""
+    """Stores each analysis in the cache. Images for the CNN are batched, and a batch is embedded on a
+    separate thread while this one keeps collecting decoded files, so decoding and inference overlap."""
 
     def __init__(
         self, cache: FeatureCache, features: _Features, embedder: Embedder | None, versions: dict[str, int]
@@ -181,6 +183,8 @@ class _ResultSink:
         self._embedder = embedder
         self._cnn_kind = _cnn_kind(versions)
         self._batch: list[Analysis] = []
+        self._running: tuple[list[Analysis], Future[np.ndarray]] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") if embedder else None
         self.embedded = 0
 
     def add(self, analysis: Analysis) -> None:
@@ -189,20 +193,36 @@ class _ResultSink:
         if self._embedder is not None and analysis.pixels is not None:
             self._batch.append(analysis)
             if len(self._batch) >= BATCH_SIZE:
-                self.flush()
+                self._launch()
         else:
             self._store(analysis, {})
 
     def flush(self) -> None:
-        if not self._batch or self._embedder is None or self._cnn_kind is None:
+        """Embed what is left and store everything; call once, at the end."""
+        self._launch()
+        self._collect()
+        if self._thread is not None:
+            self._thread.shutdown()
+
+    def _launch(self) -> None:
+        """Start embedding the current batch; waits first for the previous one, so one batch is in flight."""
+        self._collect()
+        if not self._batch or self._thread is None or self._embedder is None:
             return
-        vectors = self._embedder.embed(np.stack([a.pixels for a in self._batch]))
-        for analysis, vector in zip(self._batch, vectors, strict=True):
+        images = np.stack([a.pixels for a in self._batch])
+        self._running = (self._batch, self._thread.submit(self._embedder.embed, images))
+        self._batch = []
+
+    def _collect(self) -> None:
+        if self._running is None or self._cnn_kind is None:
+            return
+        batch, future = self._running
+        self._running = None
+        for analysis, vector in zip(batch, future.result(), strict=True):
             self._features.embeddings[analysis.ref.path] = vector
             packed = vector.astype("<f2").tobytes()  # float16 is ample for cosine similarity
             self._store(analysis, {self._cnn_kind: (EMBEDDING_VERSION, packed)})
-        self.embedded += len(self._batch)
-        self._batch.clear()
+        self.embedded += len(batch)
 
     def _store(self, analysis: Analysis, extra: dict[str, tuple[int, bytes]]) -> None:
         if analysis.error is not None:
@@ -317,7 +337,7 @@ def _build_graph(
         hamming(table[a, 1, variant], table[b, 1, 0]),
         hamming(table[b, 1, variant], table[a, 1, 0]),
     )
-    cosine = np.einsum("ij,ij->i", vectors[a], vectors[b]) if vectors is not None else None
+    cosine = pair_cosines(vectors, a, b) if vectors is not None else None
     meter.finish()
     return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, options.method)
 
@@ -337,6 +357,14 @@ def _candidates(table: np.ndarray, vectors: np.ndarray | None, options: ScanOpti
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
     return key // len(table), key % len(table)
+
+
+def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Cosine of each pair, a chunk at a time: gathering every pair's rows at once would cost gigabytes."""
+    out = np.empty(len(a), dtype=np.float32)
+    for lo in range(0, len(a), chunk):
+        out[lo : lo + chunk] = np.einsum("ij,ij->i", vectors[a[lo : lo + chunk]], vectors[b[lo : lo + chunk]])
+    return out
 
 
 def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
