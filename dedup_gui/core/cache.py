@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dedup_gui.core.model import FileRef
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GRAPHS_KEPT = 4
 """Pair graphs of the last few distinct scans are kept, so rescanning an unchanged folder skips the search."""
 APPLICATION_ID = 0x64647570  # "ddup": tells our cache files from other SQLite files
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS graphs (
     key TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
     used REAL NOT NULL,
     data BLOB NOT NULL
 );
@@ -169,10 +170,17 @@ class FeatureCache:
                 self._db.execute("UPDATE graphs SET used = ? WHERE key = ?", (time.time(), key))
         return row[0] if row else None
 
-    def store_graph(self, key: str, data: bytes) -> None:
+    def latest_graph(self, scope: str) -> bytes | None:
+        """The most recently used graph of these settings (for another set of files), to carry edges over."""
+        row = self._db.execute(
+            "SELECT data FROM graphs WHERE scope = ? ORDER BY used DESC LIMIT 1", (scope,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def store_graph(self, key: str, scope: str, data: bytes) -> None:
         """Keep a pair graph; only the most recently used few are kept."""
         with self._db:
-            self._db.execute("INSERT OR REPLACE INTO graphs VALUES (?, ?, ?)", (key, time.time(), data))
+            self._db.execute("INSERT OR REPLACE INTO graphs VALUES (?, ?, ?, ?)", (key, scope, time.time(), data))
             self._db.execute(
                 "DELETE FROM graphs WHERE key NOT IN (SELECT key FROM graphs ORDER BY used DESC LIMIT ?)",
                 (GRAPHS_KEPT,),

@@ -62,6 +62,8 @@ class PairGraph:
     cosine: np.ndarray
     """NaN where the pair has no embedding score (hash-only scans)."""
     method: Method = Method.AUTO
+    digests: np.ndarray | None = None
+    """Each file's content digest (bytes), so a later scan can carry edges over by content."""
 
     @classmethod
     def build(
@@ -74,17 +76,21 @@ class PairGraph:
         variant: np.ndarray,
         cosine: np.ndarray | None = None,
         method: Method = Method.AUTO,
+        digests: np.ndarray | None = None,
     ) -> PairGraph:
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
-        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, method)
+        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, method, digests)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = ("representative", "a", "b", "phash", "dhash", "variant", "cosine")
 
     def to_bytes(self) -> bytes:
         """Serialised for the cache (numpy's npz: no pickle)."""
         out = io.BytesIO()
-        np.savez(out, method=np.array(self.method.value), **{name: getattr(self, name) for name in self._ARRAYS})
+        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        if self.digests is not None:
+            arrays["digests"] = self.digests
+        np.savez(out, method=np.array(self.method.value), **arrays)
         return out.getvalue()
 
     @classmethod
@@ -92,7 +98,8 @@ class PairGraph:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             values = {name: arrays[name] for name in cls._ARRAYS}
             method = Method(str(arrays["method"]))
-        return cls(len(values["representative"]), **values, method=method)
+            digests = arrays["digests"] if "digests" in arrays.files else None
+        return cls(len(values["representative"]), **values, method=method, digests=digests)
 
     def matching(self, thresholds: Thresholds) -> np.ndarray:
         """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""

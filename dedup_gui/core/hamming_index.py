@@ -44,23 +44,43 @@ def _chunk(values: np.ndarray, index: int) -> np.ndarray:
     return ((values >> np.uint64(index * CHUNK_BITS)) & np.uint64(0xFFFF)).astype(np.int64)
 
 
-def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int) -> HammingPairs:
-    """All pairs (i, j), i < j, with ``min_v hamming(queries[i, v], stored[j]) <= radius``.
+def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int, rows: np.ndarray | None = None) -> HammingPairs:
+    """All pairs (i, j), i < j, with ``min_v hamming(queries[i, v], stored[j]) <= radius`` (either way round).
 
     Args:
         stored: (N,) uint64, each image's upright hash.
         queries: (N, V) uint64, each image's hash under each of V variants (column 0 upright).
         radius: largest Hamming distance kept.
+        rows: if given, only pairs with at least one end in ``rows`` (the images added since a previous
+            search), at a cost proportional to their number.
     """
     n = len(stored)
-    if n < 2:
-        empty = np.empty(0, dtype=np.int64)
-        return HammingPairs(empty, empty, empty.astype(np.int16), empty.astype(np.int8))
+    everyone = np.arange(n, dtype=np.int64)
+    if n < 2 or (rows is not None and len(rows) == 0):
+        return _best_per_pair([], [], [], [], n)
+    found: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    if rows is None:
+        _probe(stored, everyone, queries, everyone, radius, found)
+    else:
+        rows = np.asarray(rows, dtype=np.int64)
+        _probe(stored, everyone, queries[rows], rows, radius, found)  # new images' variants vs everyone
+        _probe(stored[rows], rows, queries, everyone, radius, found)  # everyone's variants vs new images
+    return _best_per_pair(*found, n)
+
+
+def _probe(
+    stored: np.ndarray,
+    stored_ids: np.ndarray,
+    queries: np.ndarray,
+    query_ids: np.ndarray,
+    radius: int,
+    found: tuple[list[np.ndarray], ...],
+) -> None:
+    """Append to ``found`` every (query id, stored id, distance, variant) within the radius."""
     masks = _flip_masks(radius // CHUNKS)
-    found_i, found_j, found_d, found_v = [], [], [], []
     flat_queries = queries.reshape(-1)
-    query_owner = np.repeat(np.arange(n, dtype=np.int64), queries.shape[1])
-    query_variant = np.tile(np.arange(queries.shape[1], dtype=np.int8), n)
+    query_owner = np.repeat(query_ids, queries.shape[1])
+    query_variant = np.tile(np.arange(queries.shape[1], dtype=np.int8), len(query_ids))
     for c in range(CHUNKS):
         keys = _chunk(stored, c)
         order = np.argsort(keys, kind="stable")
@@ -75,17 +95,14 @@ def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int) -> HammingP
                     continue
                 q = np.repeat(np.arange(lo, lo + len(probe)), counts)
                 offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-                j = order[np.repeat(begin, counts) + offsets]
-                i = query_owner[q]
+                position = order[np.repeat(begin, counts) + offsets]
+                i, j = query_owner[q], stored_ids[position]
                 keep = i != j
-                q, i, j = q[keep], i[keep], j[keep]
-                d = hamming(flat_queries[q], stored[j])
+                q, i, j, position = q[keep], i[keep], j[keep], position[keep]
+                d = hamming(flat_queries[q], stored[position])
                 close = d <= radius
-                found_i.append(i[close])
-                found_j.append(j[close])
-                found_d.append(d[close])
-                found_v.append(query_variant[q[close]])
-    return _best_per_pair(found_i, found_j, found_d, found_v, n)
+                for bucket, values in zip(found, (i[close], j[close], d[close], query_variant[q[close]]), strict=True):
+                    bucket.append(values)
 
 
 def _best_per_pair(

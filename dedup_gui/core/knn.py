@@ -44,20 +44,27 @@ def nearest(vectors: np.ndarray, k: int = K, params: HnswParams | None = None) -
     return hnsw_nearest(vectors, k, params or HnswParams())
 
 
-def exact_nearest(vectors: np.ndarray, k: int) -> Neighbours:
-    """Blocked brute force: memory stays at one block of similarities."""
+def exact_nearest(vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> Neighbours:
+    """Blocked brute force over all vectors (or only for ``rows``): memory stays at one block of similarities.
+
+    With ``rows``, row i of the result holds the neighbours of ``vectors[rows[i]]``.
+    """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    index = np.empty((len(vectors), k), dtype=np.int64)
-    similarity = np.empty((len(vectors), k), dtype=np.float32)
-    for lo in range(0, len(vectors), _BLOCK):
-        block = vectors[lo : lo + _BLOCK] @ vectors.T
-        rows = np.arange(len(block))
-        block[rows, rows + lo] = -np.inf
+    query_ids = np.arange(len(vectors)) if rows is None else np.asarray(rows, dtype=np.int64)
+    k = min(k, len(vectors) - 1)
+    index = np.empty((len(query_ids), max(k, 0)), dtype=np.int64)
+    similarity = np.empty((len(query_ids), max(k, 0)), dtype=np.float32)
+    if k <= 0:
+        return Neighbours(index, similarity)
+    for lo in range(0, len(query_ids), _BLOCK):
+        ids = query_ids[lo : lo + _BLOCK]
+        block = vectors[ids] @ vectors.T
+        block[np.arange(len(ids)), ids] = -np.inf
         top = np.argpartition(block, -k, axis=1)[:, -k:]
         top_sim = np.take_along_axis(block, top, axis=1)
         order = np.argsort(-top_sim, axis=1)
-        index[lo : lo + len(block)] = np.take_along_axis(top, order, axis=1)
-        similarity[lo : lo + len(block)] = np.take_along_axis(top_sim, order, axis=1)
+        index[lo : lo + len(ids)] = np.take_along_axis(top, order, axis=1)
+        similarity[lo : lo + len(ids)] = np.take_along_axis(top_sim, order, axis=1)
     return Neighbours(index, similarity)
 
 
@@ -80,13 +87,17 @@ def hnsw_nearest(vectors: np.ndarray, k: int, params: HnswParams) -> Neighbours:
     )
 
 
-def neighbour_pairs(neighbours: Neighbours, min_similarity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique pairs ``a < b`` with similarity at or above ``min_similarity``."""
-    rows = np.repeat(np.arange(len(neighbours.index)), neighbours.index.shape[1])
+def neighbour_pairs(
+    neighbours: Neighbours, min_similarity: float, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique pairs ``a < b`` with similarity at or above ``min_similarity`` (``rows``: the ids of the
+    result's rows, when it was computed for some vectors only)."""
+    owners = np.arange(len(neighbours.index)) if rows is None else np.asarray(rows, dtype=np.int64)
+    rows = np.repeat(owners, neighbours.index.shape[1])
     cols = neighbours.index.ravel()
     sims = neighbours.similarity.ravel()
     keep = sims >= min_similarity
     a, b, sims = np.minimum(rows, cols)[keep], np.maximum(rows, cols)[keep], sims[keep]
-    key = a * max(len(neighbours.index), 1) + b
+    key = a * (max(int(cols.max(initial=0)), int(owners.max(initial=0))) + 1) + b
     key, first = np.unique(key, return_index=True)
     return a[first], b[first], sims[first]

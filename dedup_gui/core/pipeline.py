@@ -21,11 +21,10 @@ from dedup_gui.core.discovery import DiscoveryOptions, check_roots, discover
 from dedup_gui.core.embedding import BATCH_SIZE, Embedder, model_id
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
-from dedup_gui.core.hamming_index import find_pairs
-from dedup_gui.core.hashes import HASH_VERSION, hamming
-from dedup_gui.core.knn import nearest, neighbour_pairs
+from dedup_gui.core.hashes import HASH_VERSION
 from dedup_gui.core.model import FileRef, Group, ImageInfo, Method, ScannedFile, Skipped
 from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageMeter
+from dedup_gui.core.search import SearchInput, build_graph
 from dedup_gui.core.workers import analyse_all
 
 GRAPH_VERSION = 1
@@ -133,27 +132,54 @@ def scan(
             files.extend(ScannedFile(ref, None, None) for ref in _unique_sizes(refs))
         files.sort(key=lambda f: str(f.ref.path))
         skipped.sort(key=lambda s: str(s.path))
-        key = graph_key(files, options, versions)
-        stored = cache.load_graph(key)
-        if stored is not None:
-            graph = PairGraph.from_bytes(stored)
-        else:
-            graph = _build_graph(files, features, options, progress)
-            if not cancel.cancelled:
-                cache.store_graph(key, graph.to_bytes())
+        graph = _graph(cache, files, features, options, versions, progress, cancel)
         notices = cache.notices
     groups = graph.groups_at(options.thresholds, options.policy)
     stats.elapsed_s = time.monotonic() - started
     return ScanResult(options, files, skipped, graph, groups, cancel.cancelled, stats, notices)
 
 
-def graph_key(files: list[ScannedFile], options: ScanOptions, versions: dict[str, int]) -> str:
-    """Fingerprint of everything the pair graph depends on: the files' identities, feature versions and the
-    search settings. Equal keys mean an equal graph, so it can be reused instead of searched again."""
-    digest = hashlib.sha256()
+def _graph(
+    cache: FeatureCache,
+    files: list[ScannedFile],
+    features: _Features,
+    options: ScanOptions,
+    versions: dict[str, int],
+    progress: ProgressCallback | None,
+    cancel: CancelToken,
+) -> PairGraph:
+    """The stored graph for exactly these files, else one built now (carrying over the last graph of the
+    same settings) and stored."""
+    scope = graph_scope(options, versions)
+    key = graph_key(files, scope)
+    stored = cache.load_graph(key)
+    if stored is not None:
+        return PairGraph.from_bytes(stored)
+    meter = StageMeter(progress, Stage.SEARCH, None)
+    previous = cache.latest_graph(scope)
+    data = SearchInput(
+        [f.digest for f in files],
+        [features.hashes.get(f.ref.path) for f in files],
+        [features.embeddings.get(f.ref.path) for f in files] if uses_cnn(options.method) else None,
+    )
+    graph = build_graph(data, options.method, options.thresholds, PairGraph.from_bytes(previous) if previous else None)
+    meter.finish()
+    if not cancel.cancelled:
+        cache.store_graph(key, scope, graph.to_bytes())
+    return graph
+
+
+def graph_scope(options: ScanOptions, versions: dict[str, int]) -> str:
+    """Fingerprint of the settings a graph depends on; graphs of one scope can carry edges over."""
     settings = [options.method.value, max(MAX_HASH_DISTANCE, options.thresholds.hash_distance)]
     settings += [min(MIN_COSINE, options.thresholds.cosine), sorted(versions.items()), GRAPH_VERSION]
-    digest.update(json.dumps(settings).encode())
+    return hashlib.sha256(json.dumps(settings).encode()).hexdigest()
+
+
+def graph_key(files: list[ScannedFile], scope: str) -> str:
+    """Fingerprint of everything the pair graph depends on: the settings and the files' identities.
+    Equal keys mean an equal graph, so it can be reused instead of searched again."""
+    digest = hashlib.sha256(scope.encode())
     for file in files:
         ref = file.ref
         digest.update(os.fsencode(ref.path) + b"\0" + f"{ref.size},{ref.mtime_ns},{ref.ino}\n".encode())
@@ -302,81 +328,3 @@ def _unique_sizes(refs: list[FileRef]) -> list[FileRef]:
     """Files whose size no other file has: they cannot have an identical copy."""
     counts = Counter(ref.size for ref in refs)
     return [ref for ref in refs if counts[ref.size] == 1]
-
-
-def _build_graph(
-    files: list[ScannedFile], features: _Features, options: ScanOptions, progress: ProgressCallback | None
-) -> PairGraph:
-    """Collapse identical files onto one representative, then find near-duplicate pairs among those.
-
-    Candidates come from the hash index and from the embeddings' nearest neighbours; every candidate then
-    gets both scores, so the threshold of either tier can change later without a new search.
-    """
-    meter = StageMeter(progress, Stage.SEARCH, None)
-    first_with_digest: dict[str, int] = {}
-    representative = np.arange(len(files), dtype=np.int64)
-    for index, file in enumerate(files):
-        if file.digest is not None:
-            representative[index] = first_with_digest.setdefault(file.digest, index)
-    reps = np.array(
-        [i for i, f in enumerate(files) if representative[i] == i and f.ref.path in features.hashes],
-        dtype=np.int64,
-    )
-    if options.method is Method.EXACT or len(reps) < 2:
-        meter.finish()
-        return _empty_graph(representative, options.method)
-    table = np.stack([features.hashes[files[i].ref.path] for i in reps])  # (R, 2, 8): pHash, dHash per variant
-    vectors = (
-        np.stack([features.embeddings[files[i].ref.path] for i in reps]).astype(np.float32)
-        if uses_cnn(options.method)
-        else None
-    )
-    a, b = _candidates(table, vectors, options)
-    phash, variant = _best_hash(table[:, 0], a, b)
-    dhash = np.minimum(
-        hamming(table[a, 1, variant], table[b, 1, 0]),
-        hamming(table[b, 1, variant], table[a, 1, 0]),
-    )
-    cosine = pair_cosines(vectors, a, b) if vectors is not None else None
-    meter.finish()
-    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, options.method)
-
-
-def _candidates(table: np.ndarray, vectors: np.ndarray | None, options: ScanOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Union of hash-index pairs and embedding-neighbour pairs, as unique ``a < b`` over representatives."""
-    pairs_a: list[np.ndarray] = []
-    pairs_b: list[np.ndarray] = []
-    if options.method is not Method.CNN:
-        found = find_pairs(table[:, 0, 0], table[:, 0, :], max(MAX_HASH_DISTANCE, options.thresholds.hash_distance))
-        pairs_a.append(found.a)
-        pairs_b.append(found.b)
-    if vectors is not None:
-        a, b, _ = neighbour_pairs(nearest(vectors), min(MIN_COSINE, options.thresholds.cosine))
-        pairs_a.append(a)
-        pairs_b.append(b)
-    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-    key = np.unique(a * len(table) + b)
-    return key // len(table), key % len(table)
-
-
-def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """Cosine of each pair, a chunk at a time: gathering every pair's rows at once would cost gigabytes."""
-    out = np.empty(len(a), dtype=np.float32)
-    for lo in range(0, len(a), chunk):
-        out[lo : lo + chunk] = np.einsum("ij,ij->i", vectors[a[lo : lo + chunk]], vectors[b[lo : lo + chunk]])
-    return out
-
-
-def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest pHash distance over the 8 variants (either image turned to meet the other) and its variant."""
-    forward = hamming(phashes[a, :], phashes[b, 0][:, None])
-    backward = hamming(phashes[b, :], phashes[a, 0][:, None])
-    both = np.minimum(forward, backward)
-    variant = np.argmin(both, axis=1)
-    return both[np.arange(len(a)), variant].astype(np.int16), variant.astype(np.int8)
-
-
-def _empty_graph(representative: np.ndarray, method: Method) -> PairGraph:
-    empty = np.empty(0, dtype=np.int64)
-    small = empty.astype(np.int16)
-    return PairGraph.build(representative, empty, empty, small, small, empty.astype(np.int8), method=method)

@@ -135,17 +135,17 @@ def test_unusable_root_raises(tmp_path: Path) -> None:
 
 def test_unchanged_rescan_reuses_the_stored_pair_graph(photo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = scan(_options(photo_dir))
-    real_build = pipeline._build_graph
+    real_build = pipeline.build_graph
 
     def must_not_search(*_args: object) -> None:
         raise AssertionError("the pair graph was searched again")
 
-    monkeypatch.setattr(pipeline, "_build_graph", must_not_search)
+    monkeypatch.setattr(pipeline, "build_graph", must_not_search)
     again = scan(_options(photo_dir))
     assert _names(again) == _names(first)
 
     builds: list[object] = []
-    monkeypatch.setattr(pipeline, "_build_graph", lambda *args: builds.append(args) or real_build(*args))
+    monkeypatch.setattr(pipeline, "build_graph", lambda *args: builds.append(args) or real_build(*args))
     (photo_dir / "c.png").unlink()
     assert _names(scan(_options(photo_dir))) == _names(first)
     assert len(builds) == 1  # a different set of files needs a new search

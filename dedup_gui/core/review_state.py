@@ -1,0 +1,147 @@
+"""The person's review decisions, kept across scans and restarts in a small SQLite file in the data folder.
+
+"Not duplicates" is stored per pair of content digests, so it survives renames and moves and reappears for
+any other copy of the same bytes. Keep/remove choices made by hand and reviewed groups are stored per path
+together with the digest they were made for: a file whose content changed loses its old choice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from dedup_gui.core import paths
+from dedup_gui.core.graph import Thresholds
+from dedup_gui.core.model import Group
+from dedup_gui.core.pipeline import ScanResult
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS distinct_pairs (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS choices (path BLOB PRIMARY KEY, digest TEXT NOT NULL, keep INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reviewed (path BLOB PRIMARY KEY, digest TEXT NOT NULL);
+"""
+
+
+def default_path() -> Path:
+    return paths.data_dir() / "review.sqlite3"
+
+
+class ReviewState:
+    """Open (and create) the review database; every change is committed at once."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The window reads it from a worker thread while building a review (never at the same time as writing).
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._distinct: dict[str, set[str]] = defaultdict(set)
+        for a, b in self._db.execute("SELECT a, b FROM distinct_pairs"):
+            self._distinct[a].add(b)
+            self._distinct[b].add(a)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # "Not duplicates" -------------------------------------------------------------------------------------
+
+    def mark_distinct(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record that each pair of contents is not a copy (see ``pairs_among`` for a whole group)."""
+        pairs = [_ordered(a, b) for a, b in pairs]
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO distinct_pairs VALUES (?, ?)", pairs)
+        for a, b in pairs:
+            self._distinct[a].add(b)
+            self._distinct[b].add(a)
+
+    def unmark_distinct(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Undo ``mark_distinct`` for these pairs."""
+        pairs = [_ordered(a, b) for a, b in pairs]
+        with self._db:
+            self._db.executemany("DELETE FROM distinct_pairs WHERE a = ? AND b = ?", pairs)
+        for a, b in pairs:
+            self._distinct[a].discard(b)
+            self._distinct[b].discard(a)
+
+    def is_distinct(self, a: str | None, b: str | None) -> bool:
+        return a is not None and b is not None and b in self._distinct.get(a, ())
+
+    def apply(self, result: ScanResult, groups: list[Group], thresholds: Thresholds) -> list[Group]:
+        """The groups with every "not duplicates" pair cut: a touched group splits into what still matches.
+
+        Only groups holding a marked pair are looked at again (through the stored pair graph), so this stays
+        cheap for large results.
+        """
+        if not self._distinct:
+            return groups
+        out: list[Group] = []
+        for group in groups:
+            digests = [result.files[m].digest for m in group.members]
+            if any(self.is_distinct(x, y) for x, y in itertools.combinations(digests, 2)):
+                out.extend(self._split(result, group, thresholds))
+            else:
+                out.append(group)
+        return out
+
+    def _split(self, result: ScanResult, group: Group, thresholds: Thresholds) -> list[Group]:
+        parent = {m: m for m in group.members}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for pair in result.graph.pairs_within(group, thresholds):
+            if not self.is_distinct(result.files[pair.a].digest, result.files[pair.b].digest):
+                parent[find(pair.a)] = find(pair.b)
+        parts: dict[int, list[int]] = defaultdict(list)
+        for m in group.members:
+            parts[find(m)].append(m)
+        return [Group(tuple(sorted(part))) for part in parts.values() if len(part) > 1]
+
+    # Keep/remove choices and reviewed groups ---------------------------------------------------------------
+
+    def set_choice(self, path: Path, digest: str, keep: bool | None) -> None:
+        """Remember a hand-made keep (True) or remove (False) for this file's content; None forgets it."""
+        with self._db:
+            if keep is None:
+                self._db.execute("DELETE FROM choices WHERE path = ?", (os.fsencode(path),))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO choices VALUES (?, ?, ?)", (os.fsencode(path), digest, keep))
+
+    def choices(self) -> dict[tuple[Path, str], bool]:
+        """Hand-made choices by (path, digest); a caller matches both so changed files are ignored."""
+        rows = self._db.execute("SELECT path, digest, keep FROM choices")
+        return {(Path(os.fsdecode(p)), d): bool(k) for p, d, k in rows}
+
+    def set_reviewed(self, files: Iterable[tuple[Path, str]], reviewed: bool = True) -> None:
+        """Mark the files of an accepted group as reviewed (or not any more)."""
+        rows = [(os.fsencode(p), d) for p, d in files]
+        with self._db:
+            if reviewed:
+                self._db.executemany("INSERT OR REPLACE INTO reviewed VALUES (?, ?)", rows)
+            else:
+                self._db.executemany("DELETE FROM reviewed WHERE path = ?", [(p,) for p, _ in rows])
+
+    def reviewed(self) -> set[tuple[Path, str]]:
+        return {(Path(os.fsdecode(p)), d) for p, d in self._db.execute("SELECT path, digest FROM reviewed")}
+
+
+def pairs_among(digests: Iterable[str]) -> list[tuple[str, str]]:
+    """Every pair of distinct contents; one content alone pairs with itself (identical files kept on purpose)."""
+    unique = sorted(set(digests))
+    if len(unique) == 1:
+        return [(unique[0], unique[0])]
+    return list(itertools.combinations(unique, 2))
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)

@@ -1,0 +1,155 @@
+"""Candidate search: from each file's hashes and embedding to the scan's pair graph.
+
+Identical files collapse onto one representative; candidates among representatives come from the hash
+index and from the embeddings' nearest neighbours, and every candidate gets every score. Scores depend only
+on file content, so a graph from an earlier scan carries over by digest: only contents it has not seen are
+searched, against everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
+from dedup_gui.core.hamming_index import find_pairs
+from dedup_gui.core.hashes import hamming
+from dedup_gui.core.knn import K, exact_nearest, nearest, neighbour_pairs
+from dedup_gui.core.model import Method
+
+CARRY_OVER_LIMIT = 0.5
+"""Search everything anew when more than this share of the contents is new: carrying over saves little."""
+
+
+@dataclass(frozen=True)
+class SearchInput:
+    """Per-file facts the search needs, aligned with the scan's file list."""
+
+    digests: list[str | None]
+    hashes: list[np.ndarray | None]
+    """(2, 8) pHash/dHash per orientation, None where the file was not decoded (exact method)."""
+    embeddings: list[np.ndarray | None] | None
+    """None unless the method uses the CNN."""
+
+
+def build_graph(
+    data: SearchInput, method: Method, thresholds: Thresholds, previous: PairGraph | None = None
+) -> PairGraph:
+    """The pair graph; with ``previous`` (same method and versions), its edges between contents still
+    present are reused and only new contents are searched."""
+    representative = _representatives(data.digests)
+    digests = np.array([(d or "").encode() for d in data.digests], dtype="S64")
+    reps = np.flatnonzero((representative == np.arange(len(representative))) & _decoded(data.hashes))
+    if method is Method.EXACT or len(reps) < 2:
+        return _empty(representative, method, digests)
+    table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
+    vectors = np.stack([data.embeddings[i] for i in reps]).astype(np.float32) if data.embeddings else None
+    carried, new_rows = _carry_over(previous, method, digests[reps])
+    a, b = _candidates(table, vectors, method, thresholds, new_rows)
+    if carried is not None:
+        a, b = _without(a, b, carried[0], carried[1], len(reps))
+    phash, variant = _best_hash(table[:, 0], a, b)
+    dhash = np.minimum(hamming(table[a, 1, variant], table[b, 1, 0]), hamming(table[b, 1, variant], table[a, 1, 0]))
+    cosine = pair_cosines(vectors, a, b) if vectors is not None else np.full(len(a), np.nan, np.float32)
+    columns = [a, b, phash, dhash, variant, cosine]
+    if carried is not None:
+        columns = [np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried, columns, strict=True)]
+    a, b, phash, dhash, variant, cosine = columns
+    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests)
+
+
+def _representatives(digests: list[str | None]) -> np.ndarray:
+    first: dict[str, int] = {}
+    representative = np.arange(len(digests), dtype=np.int64)
+    for index, digest in enumerate(digests):
+        if digest is not None:
+            representative[index] = first.setdefault(digest, index)
+    return representative
+
+
+def _decoded(hashes: list[np.ndarray | None]) -> np.ndarray:
+    return np.array([h is not None for h in hashes], dtype=bool)
+
+
+def _carry_over(
+    previous: PairGraph | None, method: Method, rep_digests: np.ndarray
+) -> tuple[list[np.ndarray] | None, np.ndarray | None]:
+    """Edges of ``previous`` between contents still present (renumbered), and the rows not seen before.
+
+    Returns (None, None) when a fresh search is the better choice.
+    """
+    if previous is None or previous.digests is None or previous.method is not method:
+        return None, None
+    old_reps = previous.representative == np.arange(previous.n)
+    seen = set(previous.digests[old_reps].tolist())
+    new_rows = np.array([k for k, d in enumerate(rep_digests.tolist()) if d not in seen], dtype=np.int64)
+    if len(new_rows) > CARRY_OVER_LIMIT * len(rep_digests):
+        return None, None
+    position = {d: k for k, d in enumerate(rep_digests.tolist())}
+    ka = np.array([position.get(d, -1) for d in previous.digests[previous.a].tolist()], dtype=np.int64)
+    kb = np.array([position.get(d, -1) for d in previous.digests[previous.b].tolist()], dtype=np.int64)
+    keep = (ka >= 0) & (kb >= 0)
+    carried = [
+        np.minimum(ka, kb)[keep],
+        np.maximum(ka, kb)[keep],
+        previous.phash[keep],
+        previous.dhash[keep],
+        previous.variant[keep],
+        previous.cosine[keep],
+    ]
+    return carried, new_rows
+
+
+def _without(
+    a: np.ndarray, b: np.ndarray, old_a: np.ndarray, old_b: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """New candidate pairs that are not already carried over."""
+    keep = ~np.isin(a * n + b, old_a * n + old_b)
+    return a[keep], b[keep]
+
+
+def _candidates(
+    table: np.ndarray, vectors: np.ndarray | None, method: Method, thresholds: Thresholds, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``."""
+    pairs_a: list[np.ndarray] = []
+    pairs_b: list[np.ndarray] = []
+    if method is not Method.CNN:
+        radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
+        found = find_pairs(table[:, 0, 0], table[:, 0, :], radius, rows)
+        pairs_a.append(found.a)
+        pairs_b.append(found.b)
+    if vectors is not None:
+        neighbours = nearest(vectors) if rows is None else exact_nearest(vectors, K, rows)
+        a, b, _ = neighbour_pairs(neighbours, min(MIN_COSINE, thresholds.cosine), rows)
+        pairs_a.append(a)
+        pairs_b.append(b)
+    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+    key = np.unique(a * len(table) + b)
+    return key // len(table), key % len(table)
+
+
+def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest pHash distance over the 8 variants (either image turned to meet the other) and its variant."""
+    forward = hamming(phashes[a, :], phashes[b, 0][:, None])
+    backward = hamming(phashes[b, :], phashes[a, 0][:, None])
+    both = np.minimum(forward, backward)
+    variant = np.argmin(both, axis=1) if len(a) else np.empty(0, dtype=np.int64)
+    return both[np.arange(len(a)), variant].astype(np.int16), variant.astype(np.int8)
+
+
+def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Cosine of each pair, a chunk at a time: gathering every pair's rows at once would cost gigabytes."""
+    out = np.empty(len(a), dtype=np.float32)
+    for lo in range(0, len(a), chunk):
+        out[lo : lo + chunk] = np.einsum("ij,ij->i", vectors[a[lo : lo + chunk]], vectors[b[lo : lo + chunk]])
+    return out
+
+
+def _empty(representative: np.ndarray, method: Method, digests: np.ndarray) -> PairGraph:
+    empty = np.empty(0, dtype=np.int64)
+    small = empty.astype(np.int16)
+    return PairGraph.build(
+        representative, empty, empty, small, small, empty.astype(np.int8), method=method, digests=digests
+    )
