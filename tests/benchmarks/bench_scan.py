@@ -75,6 +75,27 @@ def measure(folder: Path, cache: Path, method: Method) -> dict[str, object]:
     return figures
 
 
+def embedding_throughput(batches: int = 20) -> dict[str, object]:
+    """Inference alone on the CPU (or the accelerated provider in use), batches of BATCH_SIZE."""
+    from dedup_gui.core.embedding import BATCH_SIZE, Embedder
+
+    embedder = Embedder()
+    images = np.random.default_rng(0).integers(0, 256, (BATCH_SIZE, 224, 224, 3), dtype=np.uint8)
+    embedder.embed(images)
+    started = time.perf_counter()
+    for _ in range(batches):
+        embedder.embed(images)
+    seconds = time.perf_counter() - started
+    return {
+        "files": batches * BATCH_SIZE,
+        "seconds": round(seconds, 3),
+        "per_second": round(batches * BATCH_SIZE / seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_peak_rss_mb": 0,
+        "provider": embedder.provider,
+    }
+
+
 def run_isolated(folder: Path, cache: Path, method: Method) -> dict[str, object]:
     code = (
         "import json, sys; from pathlib import Path; from dedup_gui.core.model import Method;"
@@ -96,6 +117,8 @@ def main() -> None:
     photos, small = photo_folder(args.workdir, args.photos), small_folder(args.workdir, args.small)
     rows: dict[str, dict[str, object]] = {}
     methods = [Method.HASH] + ([Method.AUTO] if model_path().exists() else [])
+    if Method.AUTO in methods:
+        rows["CNN inference alone, batch 16"] = embedding_throughput()
     for method in methods:
         cache = args.workdir / f"cache-{method.value}.sqlite3"
         cache.unlink(missing_ok=True)
