@@ -100,9 +100,11 @@ def _decode_pillow(data: bytes, max_megapixels: float) -> Decoded:
 
 
 def _read_exif(img: Image.Image) -> Image.Exif | None:
-    """EXIF is optional; a broken block must not cost the image."""
+    """EXIF is optional; a broken block must not cost the image (nor print warnings)."""
     try:
-        return img.getexif()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return img.getexif()
     except Exception:
         return None
 
