@@ -63,6 +63,7 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         _register_heif_opener(kind)
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damaged files are expected here; the reason is what counts
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return _decode_pillow(data, max_megapixels)
     except UnreadableImage:
@@ -100,11 +101,9 @@ def _decode_pillow(data: bytes, max_megapixels: float) -> Decoded:
 
 
 def _read_exif(img: Image.Image) -> Image.Exif | None:
-    """EXIF is optional; a broken block must not cost the image (nor print warnings)."""
+    """EXIF is optional; a broken block must not cost the image."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return img.getexif()
+        return img.getexif()
     except Exception:
         return None
 
