@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from dedup_gui import __version__
-from dedup_gui.core import evaluation, report
+from dedup_gui.core import cli_actions, evaluation, report
 from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH_DISTANCE, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.model import Method
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     add_scan_options(evaluate_cmd)
     evaluate_cmd.set_defaults(handler=run_evaluate)
+    cli_actions.register(commands)
     return parser
 
 

@@ -1,0 +1,132 @@
+"""Keep rules: the first rule that tells the files apart decides, later ones break ties, reasons say why, and
+a group always keeps a file (every file in a reference folder, too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dedup_gui.core import keep_rules
+from dedup_gui.core.keep_rules import DEFAULT_RULES, Criterion, FileRecord, Rule, choose, decide
+from dedup_gui.core.model import FileRef, ImageInfo, ScannedFile
+
+
+def rec(
+    path: str, size: int = 1000, width: int | None = 100, height: int | None = 100, date: str | None = None
+) -> FileRecord:
+    return FileRecord(Path(path), size, 0, "d", width, height, date)
+
+
+def test_highest_resolution_wins_with_a_reason() -> None:
+    files = [rec("/p/small.jpg", size=9000, width=1024, height=768), rec("/p/big.jpg", width=4032, height=3024)]
+    choice = choose(files)
+    assert choice.index == 1 and choice.reason == "largest resolution 4032x3024"
+    verdicts = decide(files)
+    assert [v.keep for v in verdicts] == [False, True]
+    assert verdicts[0].reason == "lower resolution 1024x768; keeping big.jpg"
+
+
+def test_a_reference_folder_comes_first_by_default_and_its_files_are_all_kept() -> None:
+    files = [rec("/p/big.jpg", width=4000, height=3000), rec("/ref/a.jpg"), rec("/ref/b.jpg")]
+    verdicts = decide(files, DEFAULT_RULES, [Path("/ref")])
+    assert [v.keep for v in verdicts] == [False, True, True]
+    assert verdicts[1].reason == "in a reference folder" and verdicts[2].reason == "in a reference folder"
+    assert "not in a reference folder" in verdicts[0].reason
+
+
+def test_ties_fall_through_to_the_next_rule() -> None:
+    files = [rec("/p/a.jpg", size=10), rec("/p/b.jpg", size=30), rec("/p/c.jpg", size=20)]
+    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 bytes"
+
+
+def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
+    files = [
+        rec("/p/a.jpg", date=None),
+        rec("/p/b.jpg", date="2021:07:04 12:00:00"),
+        rec("/p/c.jpg", date="2019:01:02 08:00:00"),
+        rec("/p/d.jpg", date="0000:00:00 00:00:00"),
+    ]
+    choice = choose(files)
+    assert choice.file.path == Path("/p/c.jpg") and choice.reason == "oldest date taken 2019:01:02 08:00:00"
+
+
+def test_shortest_path_then_name_order_make_the_choice_deterministic() -> None:
+    files = [rec("/p/deep/er/a.jpg"), rec("/p/b.jpg"), rec("/p/a.jpg")]
+    assert choose(files).file.path == Path("/p/a.jpg")  # /p/a.jpg and /p/b.jpg tie on length: name order
+    assert choose(list(reversed(files))).file.path == Path("/p/a.jpg")
+    assert choose([rec("/p/x.jpg")]).reason.startswith("first by name")
+
+
+def test_preferred_folder_and_copy_markers_when_enabled() -> None:
+    files = [rec("/p/a.jpg"), rec("/q/a (1).jpg")]
+    rules = [Rule(Criterion.PREFERRED_FOLDER, True, Path("/q")), Rule(Criterion.NO_COPY_MARKER)]
+    assert choose(files, rules).file.path == Path("/q/a (1).jpg")
+    assert choose(files, rules).reason == "in the preferred folder /q"
+    assert choose(files, [Rule(Criterion.NO_COPY_MARKER)]).file.path == Path("/p/a.jpg")
+    disabled = [Rule(Criterion.PREFERRED_FOLDER, False, Path("/q")), Rule(Criterion.SHORTEST_PATH)]
+    assert choose(files, disabled).file.path == Path("/p/a.jpg")
+    assert choose(files, [Rule(Criterion.PREFERRED_FOLDER)]).reason.startswith("first by name")  # no folder: inert
+
+
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ("IMG_1234.jpg", None),
+        ("a copy.jpg", "copy"),
+        ("a - Copy.jpg", "Copy"),
+        ("a - Copy (2).jpg", "Copy"),
+        ("Copy of a.jpg", "Copy"),
+        ("a_copy.jpg", "copy"),
+        ("a (1).jpg", "(1)"),
+        ("a-edited.jpg", "edited"),
+        ("copyright.jpg", None),
+        ("photocopy.jpg", None),
+    ],
+)
+def test_copy_markers(name: str, marker: str | None) -> None:
+    assert keep_rules.copy_marker(Path(name)) == marker
+
+
+def test_at_least_one_file_is_always_kept() -> None:
+    same = [rec("/p/a.jpg"), rec("/p/b.jpg")]
+    for rules in ([], [Rule(c, False) for c in Criterion], DEFAULT_RULES):
+        verdicts = decide(same, rules)
+        assert sum(v.keep for v in verdicts) == 1
+    assert decide([]) == []
+    with pytest.raises(ValueError):
+        choose([])
+
+
+def test_works_on_scanned_files_as_the_window_has_them() -> None:
+    def scanned(path: str, width: int) -> ScannedFile:
+        return ScannedFile(
+            FileRef(Path(path), 10, 5, 1, 2), "dd", ImageInfo(width, width, "JPEG", "2020:01:01 00:00:00")
+        )
+
+    verdicts = decide([scanned("/p/a.jpg", 100), scanned("/p/b.jpg", 200)], DEFAULT_RULES, ())
+    assert [v.keep for v in verdicts] == [False, True]
+    record = keep_rules.as_record(scanned("/p/a.jpg", 100))
+    assert (record.size, record.mtime_ns, record.dev, record.ino, record.digest) == (10, 5, 1, 2, "dd")
+
+
+def test_records_from_the_result_file() -> None:
+    member = {"path": "/p/a.jpg", "size": 3, "mtime_ns": 7, "digest": "ab", "width": 4, "height": 5, "date_taken": None}
+    assert FileRecord.from_json(member) == FileRecord(Path("/p/a.jpg"), 3, 7, "ab", 4, 5, None)
+    assert FileRecord.from_json({"path": "/p/b.jpg", "size": 3, "mtime_ns": 7, "digest": None}).width is None
+
+
+def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> None:
+    assert sorted(r.criterion.value for r in DEFAULT_RULES) == sorted(c.value for c in Criterion)
+    assert [r.criterion for r in DEFAULT_RULES if r.enabled] == [
+        Criterion.REFERENCE_FOLDER,
+        Criterion.HIGHEST_RESOLUTION,
+        Criterion.LARGEST_FILE,
+        Criterion.OLDEST_DATE,
+        Criterion.SHORTEST_PATH,
+    ]
+    assert (
+        keep_rules.describe(Rule(Criterion.PREFERRED_FOLDER, True, Path("/q")))
+        == "Keep files in the preferred folder: /q"
+    )
+    assert "choose a folder" in keep_rules.describe(Rule(Criterion.PREFERRED_FOLDER))
