@@ -15,7 +15,7 @@ from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, MissingExtra, Unread
 from dedup_gui.core.hashes import dihedral_hashes
 from dedup_gui.core.model import FileRef, ImageInfo
 
-DECODE_VERSION = 1
+DECODE_VERSION = 2
 """Bump when decoding changes what it yields; cached image facts and failures are then redone."""
 
 

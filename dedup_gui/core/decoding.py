@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from dedup_gui.core.formats import RAW_EXTENSIONS, SNIFF_BYTES, describe_content, sniff
+from dedup_gui.core.formats import RAW_EXTENSIONS, SNIFF_BYTES, UNSIGNED_TYPES, describe_content, sniff
 from dedup_gui.core.model import ImageInfo
 
 SIDE = 224
@@ -55,12 +55,13 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
     """Decode ``data`` (a whole file) into the working image; raise ``UnreadableImage`` with the reason."""
     if suffix.lower() in RAW_EXTENSIONS or sniff(data[:SNIFF_BYTES]) == "RAW":
         data = _raw_preview(data)
-    kind = sniff(data[:SNIFF_BYTES])
+    kind = sniff(data[:SNIFF_BYTES]) or UNSIGNED_TYPES.get(suffix.lower())
     if kind is None:
         named = f"named {suffix}" if suffix else "without an extension"
         raise UnreadableImage(f"not an image: the content is {describe_content(data[:64])} ({named})")
     if kind in ("HEIF", "AVIF"):
         _register_heif_opener(kind)
+    _raise_pillow_limit(max_megapixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # damaged files are expected here; the reason is what counts
@@ -68,8 +69,11 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
             return _decode_pillow(data, max_megapixels)
     except UnreadableImage:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UnreadableImage(f"refused as a possible decompression bomb: {exc}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own check fired first; its limit is never below ours, so the image is above ours.
+        raise UnreadableImage(
+            f"above the limit of {max_megapixels:g} MP (decompression bomb protection; raise the limit to include it)"
+        ) from None
     except UnidentifiedImageError:
         raise UnreadableImage(f"{kind} file that the image library cannot identify (corrupt header)") from None
     # struct.error leaks from some damaged headers.
@@ -77,6 +81,15 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         raise UnreadableImage(f"corrupt or truncated {kind} data: {exc}") from None
     except MemoryError:
         raise UnreadableImage("not enough memory to decode this image") from None
+
+
+def _raise_pillow_limit(max_megapixels: float) -> None:
+    """Pillow refuses images above its own limit (about 89 MP) in ``Image.open``, before the check against
+    ``max_megapixels`` can run; lift Pillow's limit to ours so ours is the one that counts. Only ever raised,
+    so decodes running at the same time cannot lower it under each other."""
+    wanted = int(max_megapixels * 1e6)
+    if Image.MAX_IMAGE_PIXELS is not None and wanted > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = wanted
 
 
 def _decode_pillow(data: bytes, max_megapixels: float) -> Decoded:
@@ -89,13 +102,19 @@ def _decode_pillow(data: bytes, max_megapixels: float) -> Decoded:
                 " (decompression bomb protection; raise the limit to include it)"
             )
         exif = _read_exif(img)
-        orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
-        if orientation in (5, 6, 7, 8):
-            width, height = height, width
-        info = ImageInfo(width, height, img.format or "unknown", _date_taken(exif), _camera(exif))
+        stored_orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
+        date_taken, camera = _date_taken(exif), _camera(exif)
         if img.format == "JPEG":
             img.draft("RGB", (SIDE, SIDE))
         img.load()
+        # Read again after loading: Pillow turns TIFFs upright itself on load and drops their tag.
+        after = _read_exif(img)
+        orientation = after.get(_TAG_ORIENTATION, 1) if after is not None else 1
+        if orientation in (5, 6, 7, 8):
+            width, height = height, width
+        elif orientation != stored_orientation:  # Pillow applied it; no draft here, so this is the full size
+            width, height = img.size
+        info = ImageInfo(width, height, img.format or "unknown", date_taken, camera)
         oriented = _orient(img, orientation)
         return Decoded(_to_working_image(oriented), info)
 

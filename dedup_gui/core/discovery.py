@@ -50,6 +50,8 @@ def discover(options: DiscoveryOptions) -> Iterator[FileRef | Skipped]:
         except OSError as exc:
             yield Skipped(root, f"folder cannot be read: {exc.strerror or exc}")
             continue
+        if (st.st_dev, st.st_ino) in seen_dirs:  # a root given twice, or inside a root walked already
+            continue
         seen_dirs.add((st.st_dev, st.st_ino))
         yield from _walk(root, options, seen_files, seen_dirs)
 

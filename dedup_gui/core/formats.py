@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Extensions worth opening; compared in lower case so "IMG_0001.JPG" counts.
 PILLOW_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .gif .webp .bmp .dib .tif .tiff .ppm .pgm .pbm .pnm .tga .ico .jp2 .j2k"
@@ -10,6 +12,9 @@ PILLOW_EXTENSIONS = frozenset(
 HEIF_EXTENSIONS = frozenset(".heic .heif .hif".split())
 RAW_EXTENSIONS = frozenset(".cr2 .cr3 .nef .nrw .arw .srf .sr2 .dng .raf .orf .rw2 .pef .srw .x3f .3fr .iiq".split())
 IMAGE_EXTENSIONS = PILLOW_EXTENSIONS | HEIF_EXTENSIONS | RAW_EXTENSIONS
+
+# Types whose files begin with no signature: only the extension says what they are.
+UNSIGNED_TYPES = {".tga": "TGA", ".dib": "DIB"}
 
 SNIFF_BYTES = 32
 
@@ -46,7 +51,9 @@ def sniff(head: bytes) -> str | None:
             return "HEIF"
         if brand == b"crx ":
             return "RAW"
-    if head[:2] == b"P" and head[1:2] in b"123456":
+    if head[:4] == b"\x00\x00\x01\x00" and head[4:8] != b"ftyp":  # a 256-byte "ftyp" box starts alike
+        return "ICO"
+    if re.match(rb"P[1-6]\s+[0-9#]", head):  # "P6", white space, then the width or a comment
         return "PNM"
     return None
 

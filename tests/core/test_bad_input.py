@@ -18,6 +18,7 @@ from PIL import Image
 from dedup_gui.core import pipeline
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, scan
+from dedup_gui.core.workers import INLINE_BELOW
 from tests.conftest import smooth_image
 
 
@@ -73,6 +74,19 @@ def _corpus() -> dict[str, tuple[bytes, str]]:
         "long-" + "x" * 240 + ".jpg": (_bytes(smooth_image(3), "JPEG"), "used"),
         "no-permission.jpg": (_bytes(smooth_image(4), "JPEG"), "used or permission"),
         "vanishing.jpg": (_bytes(smooth_image(5), "JPEG"), "vanished"),
+        "notes.jpg": (b"shopping list: eggs, milk\n", "not an image: the content is text"),
+        "binary.gif": (bytes(range(255, -1, -1)) * 4, "not an image: the content is unknown binary data"),
+        "header-only.png": (png[:33], "PNG file that the image library cannot identify"),
+        "truncated.gif": (_animated_gif()[:300], "GIF"),
+        "portable.ppm": (_bytes(smooth_image(6), "PPM"), "used"),
+        "icon.ico": (_bytes(smooth_image(7, (64, 64)), "ICO"), "used"),
+        "targa.tga": (_bytes(smooth_image(8), "TGA"), "used"),
+        "upright.tif": (_bytes(smooth_image(9), "TIFF", tiffinfo={0x0112: 6}), "used"),
+        "grey.png": (_bytes(photo.convert("L"), "PNG"), "used"),
+        "rgba.png": (_bytes(photo.convert("RGBA"), "PNG"), "used"),
+        "animated.webp": (_bytes(photo, "WEBP", save_all=True, append_images=[smooth_image(10)]), "used"),
+        "UPPER.JPEG": (_bytes(smooth_image(14), "JPEG"), "used"),
+        "no-extension": (_bytes(smooth_image(15), "PNG"), "used"),
     }
 
 
@@ -140,8 +154,113 @@ def test_cli_on_the_corpus_in_worker_processes_with_bounded_memory(tmp_path: Pat
     used = {Path(m["path"]).name for g in report["groups"] for m in g["members"]}
     skipped = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
     assert report["summary"]["files"] + report["summary"]["skipped"] == len(expected)
-    assert set(skipped) == {name for name, outcome in expected.items() if outcome not in ("used", "used or permission")}
+    refused = set() if os.access(tmp_path / "corpus" / "no-permission.jpg", os.R_OK) else {"no-permission.jpg"}
+    assert (
+        set(skipped)
+        == {name for name, outcome in expected.items() if outcome not in ("used", "used or permission")} | refused
+    )
     assert not used & set(skipped)
     scan_kb, workers_kb = (int(x) for x in done.stderr.decode().strip().splitlines()[-1].split())
     print(f"peak RSS: scan process {scan_kb // 1024} MB, decoding workers {workers_kb // 1024} MB")
     assert scan_kb < 1024 * 1024 and workers_kb < 1024 * 1024
+
+
+def _outcome(result: pipeline.ScanResult) -> tuple[set[str], dict[str, str]]:
+    """Names used and names skipped (with reasons), checking that no name is listed twice."""
+    used = [f.ref.path.name for f in result.files]
+    skipped = [s.path.name for s in result.skipped]
+    assert len(used) == len(set(used)) and len(skipped) == len(set(skipped)), "a file is listed twice"
+    return set(used), {s.path.name: s.reason for s in result.skipped}
+
+
+def _stable_corpus(folder: Path) -> dict[str, str]:
+    """The corpus without the file that vanishes mid-scan, and with the unreadable file's outcome pinned."""
+    expected = _write(folder)
+    (folder / "vanishing.jpg").unlink()
+    del expected["vanishing.jpg"]
+    if os.access(folder / "no-permission.jpg", os.R_OK):  # root reads it anyway
+        expected["no-permission.jpg"] = "used"
+    else:
+        expected["no-permission.jpg"] = "permission denied"
+    return expected
+
+
+def test_every_file_written_is_used_or_reported_exactly_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "corpus"
+    expected = _write(folder)
+    if os.access(folder / "no-permission.jpg", os.R_OK):
+        expected["no-permission.jpg"] = "used"
+    else:
+        expected["no-permission.jpg"] = "permission denied"
+    written = {entry.name for entry in os.scandir(folder)}
+    assert written == set(expected)  # the corpus check below covers everything in the folder
+    real = pipeline.analyse_all
+    seen: list[Path] = []
+
+    def delete_one_first(requests, *args):  # type: ignore[no-untyped-def]
+        seen.extend(r.ref.path for r in requests)
+        (folder / "vanishing.jpg").unlink()  # deleted after discovery listed it, before it is read
+        return real(requests, *args)
+
+    monkeypatch.setattr(pipeline, "analyse_all", delete_one_first)
+    result = scan(ScanOptions(roots=(folder,), cache_path=tmp_path / "c.sqlite3", workers=0))
+    assert folder / "vanishing.jpg" in seen  # it really was handed to the analysis
+    used, skipped = _outcome(result)
+    assert len(result.files) + len(result.skipped) == len(written)
+    _check(expected, used, skipped)
+    assert skipped["vanishing.jpg"] == "file vanished during the scan"
+    assert skipped["empty.jpg"] == "empty file (0 bytes)"
+    assert "above the limit of 250 MP (decompression bomb protection" in skipped["bomb.png"]
+    assert "above the limit of 250 MP" in skipped["huge-header.png"]
+    for name in expected:
+        if name in skipped:
+            assert skipped[name].strip() and "Traceback" not in skipped[name] and "unexpected" not in skipped[name]
+    info = {f.ref.path.name: f.info for f in result.files}
+    assert info["upright.tif"] is not None and (info["upright.tif"].width, info["upright.tif"].height) == (480, 640)
+    assert info["sixteen.png"] is not None and info["sixteen.png"].format == "PNG"
+    assert info["portable.ppm"] is not None and info["portable.ppm"].format == "PPM"
+    assert result.stats.discovered == len(written) - 3  # discovery itself reports the empty file and two links
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_result_as_inline(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    expected = _stable_corpus(folder)
+    inline = scan(ScanOptions(roots=(folder,), cache_path=tmp_path / "inline.sqlite3", workers=0))
+    pooled = scan(ScanOptions(roots=(folder,), cache_path=tmp_path / "pooled.sqlite3", workers=2))
+    # Both decoded every file, and enough of them that the pool is really used.
+    assert pooled.stats.analysed == inline.stats.analysed >= INLINE_BELOW and pooled.stats.from_cache == 0
+    for result in (inline, pooled):
+        used, skipped = _outcome(result)
+        _check(expected, used, skipped)
+    assert _outcome(pooled) == _outcome(inline)
+    assert [(f.ref, f.digest, f.info) for f in pooled.files] == [(f.ref, f.digest, f.info) for f in inline.files]
+    assert [sorted(pooled.files[m].ref.path.name for m in g.members) for g in pooled.groups] == [
+        sorted(inline.files[m].ref.path.name for m in g.members) for g in inline.groups
+    ]
+    again = scan(ScanOptions(roots=(folder,), cache_path=tmp_path / "inline.sqlite3", workers=0))
+    assert _outcome(again) == _outcome(inline)  # reasons read back from the cache are the same
+
+
+@pytest.mark.slow
+def test_cli_json_lists_every_skip_with_its_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    expected = _stable_corpus(folder)
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup_gui", "scan", str(folder), "--cache", str(tmp_path / "c.sqlite3")]
+        + ["--format", "json", "-q"],
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    report = json.loads(done.stdout)
+    skipped = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert len(skipped) == len(report["skipped"]) == report["summary"]["skipped"]
+    reported = {name for name, outcome in expected.items() if outcome != "used"}
+    assert set(skipped) == reported
+    for name in reported:
+        assert expected[name] in skipped[name], f"{name}: {skipped[name]!r}"
+    assert report["summary"]["files"] + report["summary"]["skipped"] == len(expected)
+    grouped = {Path(m["path"]).name for g in report["groups"] for m in g["members"]}
+    assert {"good.jpg", "png-named.jpg", "cmyk.jpg"} <= grouped  # one photo saved three ways is one group
+    assert not grouped & set(skipped)
