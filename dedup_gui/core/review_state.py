@@ -122,14 +122,11 @@ class ReviewState:
         rows = self._db.execute("SELECT path, digest, keep FROM choices")
         return {(Path(os.fsdecode(p)), d): bool(k) for p, d, k in rows}
 
-    def set_reviewed(self, files: Iterable[tuple[Path, str]], reviewed: bool = True) -> None:
-        """Mark the files of an accepted group as reviewed (or not any more)."""
+    def set_reviewed(self, files: Iterable[tuple[Path, str]]) -> None:
+        """Mark the files (path, digest) of an accepted group as reviewed."""
         rows = [(os.fsencode(p), d) for p, d in files]
         with self._db:
-            if reviewed:
-                self._db.executemany("INSERT OR REPLACE INTO reviewed VALUES (?, ?)", rows)
-            else:
-                self._db.executemany("DELETE FROM reviewed WHERE path = ?", [(p,) for p, _ in rows])
+            self._db.executemany("INSERT OR REPLACE INTO reviewed VALUES (?, ?)", rows)
 
     def reviewed(self) -> set[tuple[Path, str]]:
         return {(Path(os.fsdecode(p)), d) for p, d in self._db.execute("SELECT path, digest FROM reviewed")}

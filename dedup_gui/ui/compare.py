@@ -1,0 +1,600 @@
+"""The selected group side by side: every image at one shared zoom and position, its facts, its mark.
+
+Zoom is relative to each image's own pixels (100 % shows every image pixel for pixel) and the position is
+shared in relative coordinates, so panning shows the same part of a full-size original and of its
+half-size copy. Swap mode shows one image at a time in one large pane; flicker swaps on a timer, which
+makes small differences jump out.
+"""
+
+from __future__ import annotations
+
+import string
+
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dedup_gui.core.graph import explain
+from dedup_gui.core.model import ScannedFile
+from dedup_gui.ui import style
+from dedup_gui.ui.accessible import named
+from dedup_gui.ui.formatting import FIELDS, differing_fields, file_facts
+from dedup_gui.ui.images import ImageLoader
+from dedup_gui.ui.session import Mark, ReviewSession
+from dedup_gui.ui.signals import emit
+
+MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
+WHEEL_STEP = 1.25
+FLICKER_MS = 500
+MAX_REASONS = 12
+PANE_MIN_WIDTH = 200
+PAGE_SIZE = 8
+"""Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
+
+
+def _breakable(text: str) -> str:
+    """Let a long name or path wrap after separators (a zero-width space after each)."""
+    for separator in "/\\_-.":
+        text = text.replace(separator, separator + "\u200b")
+    return text
+
+
+def letter(position: int) -> str:
+    """A, B, ... Z, then numbers: short names for the images of a group, used in the match reasons."""
+    return string.ascii_uppercase[position] if position < 26 else str(position + 1)
+
+
+class ZoomState(QObject):
+    """Zoom and centre shared by every canvas of the compare view.
+
+    Signals:
+        changed(): any of ``fit``, ``zoom`` or ``centre`` changed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fit = True
+        self.zoom = 1.0
+        self.centre = QPointF(0.5, 0.5)
+
+    def set_fit(self) -> None:
+        self.fit, self.centre = True, QPointF(0.5, 0.5)
+        emit(self.changed)
+
+    def set_view(self, zoom: float, centre: QPointF | None = None) -> None:
+        self.fit = False
+        self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if centre is not None:
+            self.centre = QPointF(min(max(centre.x(), 0.0), 1.0), min(max(centre.y(), 0.0), 1.0))
+        emit(self.changed)
+
+    def label(self) -> str:
+        return "Fit" if self.fit else f"{self.zoom * 100:.0f} %"
+
+
+class ImageCanvas(QWidget):
+    """Paints one image at the shared zoom; the wheel zooms about the cursor, dragging pans every canvas.
+
+    A screen-sized preview is shown first; the full image is loaded only when the zoom needs its pixels.
+    """
+
+    def __init__(self, zoom: ZoomState, preview: ImageLoader, full: ImageLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._zoom, self._preview_loader, self._full_loader = zoom, preview, full
+        self._file: ScannedFile | None = None
+        self._preview: QPixmap | None = None
+        self._full: QPixmap | None = None
+        self._scaled: tuple[int, QSize, QPixmap] | None = None  # cached downscale of the whole image
+        self._drag: QPointF | None = None
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        zoom.changed.connect(self.update)
+        preview.ready.connect(self._on_ready)
+        full.ready.connect(self._on_ready)
+
+    def set_file(self, file: ScannedFile | None) -> None:
+        self._file = file
+        self._full = self._scaled = None
+        self._preview = None if file is None else self._preview_loader.pixmap(file.ref.path, file.ref.mtime_ns)
+        self.setAccessibleName(f"Image {file.ref.path.name}" if file else "No image")
+        self.update()
+
+    def natural_size(self) -> QSizeF:
+        """The image's own size, upright; known from the scan, else from the preview."""
+        if self._file is not None and self._file.info is not None:
+            return QSizeF(self._file.info.width, self._file.info.height)
+        source = self._full or self._preview
+        return QSizeF(source.size()) if source is not None and not source.isNull() else QSizeF()
+
+    def scale(self) -> float:
+        """Screen pixels per image pixel at the current zoom."""
+        size = self.natural_size()
+        if size.isEmpty():
+            return 1.0
+        if self._zoom.fit:
+            return min(self.width() / size.width(), self.height() / size.height())
+        return self._zoom.zoom
+
+    def _image_rect(self) -> QRectF:
+        """Where the image is drawn: the shared centre in the middle, except that an image smaller than the
+        canvas on a side is centred on it, and a larger one never leaves an empty margin."""
+        size = self.natural_size()
+        scale = self.scale()
+        shown = QSizeF(size.width() * scale, size.height() * scale)
+        centre = (0.5, 0.5) if self._zoom.fit else (self._zoom.centre.x(), self._zoom.centre.y())
+        left = _place(self.width(), shown.width(), centre[0])
+        top = _place(self.height(), shown.height(), centre[1])
+        return QRectF(QPointF(left, top), shown)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Window).darker(112))
+        if self._file is None:
+            return
+        target = self._image_rect()
+        source = self._source(target)
+        if source is None or source.isNull():
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            text = "Loading…" if source is None else "This image cannot be displayed"
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, text)
+            return
+        whole = QRectF(self.rect()).contains(target)
+        if whole and target.width() < source.width():
+            painter.drawPixmap(target.topLeft(), self._downscaled(source, target.size().toSize()))
+            return
+        visible = target.intersected(QRectF(self.rect()))
+        ratio = source.width() / target.width()
+        cut = QRectF((visible.topLeft() - target.topLeft()) * ratio, visible.size() * ratio)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, ratio > 0.5)  # sharp pixels above 200 %
+        painter.drawPixmap(visible, source, cut)
+
+    def _source(self, target: QRectF) -> QPixmap | None:
+        """The preview, or the full image once the zoom shows more pixels than the preview has."""
+        if self._full is not None:
+            return self._full
+        preview = self._preview
+        if preview is not None and not preview.isNull() and target.width() <= preview.width() * 1.05:
+            return preview
+        assert self._file is not None
+        self._full = self._full_loader.pixmap(self._file.ref.path, self._file.ref.mtime_ns)
+        return self._full or preview
+
+    def _downscaled(self, source: QPixmap, size: QSize) -> QPixmap:
+        key = source.cacheKey()
+        if self._scaled is None or self._scaled[0] != key or self._scaled[1] != size:
+            mode = Qt.TransformationMode.SmoothTransformation
+            self._scaled = (key, size, source.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, mode))
+        return self._scaled[2]
+
+    @Slot(str, QPixmap)
+    def _on_ready(self, key: str, pixmap: QPixmap) -> None:
+        if self._file is None:
+            return
+        ref = self._file.ref
+        if key == self._preview_loader.key(ref.path, ref.mtime_ns):
+            self._preview = pixmap
+            self.update()
+        elif key == self._full_loader.key(ref.path, ref.mtime_ns):
+            self._full = pixmap
+            self.update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_about(event.position(), WHEEL_STEP**steps)
+        event.accept()
+
+    def zoom_about(self, point: QPointF, factor: float) -> None:
+        """Zoom by ``factor`` keeping the image point under ``point`` where it is."""
+        target = self._image_rect()
+        if target.isEmpty():
+            return
+        anchor = QPointF((point.x() - target.x()) / target.width(), (point.y() - target.y()) / target.height())
+        zoom = min(max(self.scale() * factor, MIN_ZOOM), MAX_ZOOM)
+        size = self.natural_size()
+        shift = QPointF(
+            (point.x() - self.width() / 2) / (size.width() * zoom),
+            (point.y() - self.height() / 2) / (size.height() * zoom),
+        )
+        self._zoom.set_view(zoom, self._reachable(anchor - shift, zoom))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag is None:
+            return
+        target = self._image_rect()
+        delta = event.position() - self._drag
+        self._drag = event.position()
+        if self._zoom.fit or target.isEmpty():
+            return  # the whole image is in view: nothing to pan
+        centre = self._zoom.centre - QPointF(delta.x() / target.width(), delta.y() / target.height())
+        self._zoom.set_view(self._zoom.zoom, self._reachable(centre, self._zoom.zoom))
+
+    def _reachable(self, centre: QPointF, zoom: float) -> QPointF:
+        """The nearest centre this canvas can show at ``zoom`` (so a drag back moves the image at once)."""
+        size = self.natural_size()
+        x = _reachable_centre(centre.x(), self.width(), size.width() * zoom)
+        y = _reachable_centre(centre.y(), self.height(), size.height() * zoom)
+        return QPointF(x, y)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._zoom.fit:
+            self.zoom_about(event.position(), 1.0 / self.scale())
+        else:
+            self._zoom.set_fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._scaled = None
+        super().resizeEvent(event)
+
+
+def _place(room: float, length: float, centre: float) -> float:
+    """Start of a ``length`` long image on a ``room`` long canvas with its relative point ``centre`` in the
+    middle, clamped so the image covers the canvas when it can."""
+    if length <= room:
+        return (room - length) / 2
+    start = room / 2 - centre * length
+    return min(0.0, max(room - length, start))
+
+
+def _reachable_centre(centre: float, room: float, length: float) -> float:
+    if length <= room:
+        return 0.5
+    margin = room / (2 * length)
+    return min(max(centre, margin), 1 - margin)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text in the middle to fit (file names keep their extension)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(self.width(), 40)))
+
+
+class ImagePane(QFrame):
+    """One image of the group: its letter and name, keep/remove badge with the reason, canvas and facts.
+
+    Signals:
+        toggle_requested(int): the badge was clicked; carries the file's index in the scan.
+    """
+
+    toggle_requested = Signal(int)
+
+    def __init__(self, zoom: ZoomState, preview: ImageLoader, full: ImageLoader, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(PANE_MIN_WIDTH)
+        self.file_index = -1
+        self._mark: Mark | None = None
+        self._title = ElidedLabel()
+        font = self._title.font()
+        font.setBold(True)
+        self._title.setFont(font)
+        self._badge = QToolButton()
+        self._badge.clicked.connect(lambda: emit(self.toggle_requested, self.file_index))
+        self._reason = QLabel(wordWrap=True)
+        self._reason.setEnabled(False)
+        self.canvas = ImageCanvas(zoom, preview, full)
+        self._values: dict[str, QLabel] = {}
+        facts = QGridLayout()
+        facts.setHorizontalSpacing(8)
+        facts.setVerticalSpacing(1)
+        for row, name in enumerate(FIELDS):
+            facts.addWidget(QLabel(f"{name}:"), row, 0, Qt.AlignmentFlag.AlignTop)
+            value = QLabel(textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse, wordWrap=True)
+            value.setAccessibleName(name)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            self._values[name] = value
+            facts.addWidget(value, row, 1)
+        facts.setColumnStretch(1, 1)
+        self._colour_facts()
+        header = QHBoxLayout()
+        header.addWidget(self._title, 1)
+        header.addWidget(self._badge)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self._reason)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(facts)
+
+    def show_file(
+        self, position: int, key: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]
+    ) -> None:
+        """Show the group's ``position``-th image in the ``key``-th pane (keys 1-9 toggle panes 1-9)."""
+        self.file_index = file_index
+        self._title.set_full_text(f"{letter(position)}  {file.ref.path.name}")
+        self._title.setToolTip(str(file.ref.path))
+        self.canvas.set_file(file)
+        for name, value in file_facts(file).items():
+            label = self._values[name]
+            label.setText(_breakable(value) if name in ("Name", "Folder") else value)
+            label.setToolTip(value)
+            label.setAutoFillBackground(name in differing)  # a palette, not a style sheet: cheap to switch
+        self.set_mark(mark, position, key)
+
+    def set_mark(self, mark: Mark, position: int, key: int) -> None:
+        self._mark = mark
+        self._badge.setText("Keep" if mark.keep else "Remove")
+        self._style_badge()
+        self._badge.setAccessibleName(f"Image {letter(position)}: {'keep' if mark.keep else 'remove'}; click to change")
+        self._badge.setToolTip(
+            f"Click or press {key + 1} to mark it for {'removal' if mark.keep else 'keeping'}"
+            if key < 9
+            else "Click to change"
+        )
+        self._reason.setText(mark.reason)
+
+    def _style_badge(self) -> None:
+        """Style sheets are slow to apply (a re-polish each time): only when the look actually changes."""
+        sheet = style.badge_style(self._mark is None or self._mark.keep, self.palette())
+        if sheet != self._badge.styleSheet():
+            self._badge.setStyleSheet(sheet)
+
+    def _colour_facts(self) -> None:
+        for label in self._values.values():
+            palette = label.palette()
+            palette.setColor(QPalette.ColorRole.Window, style.difference_background(self.palette()))
+            label.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_badge()
+            self._colour_facts()
+        super().changeEvent(event)
+
+
+class CompareView(QWidget):
+    """The images of the selected group, with the reasons its pairs matched.
+
+    Signals:
+        toggle_requested(int): the person asked to flip keep/remove of this file (index into the scan).
+    """
+
+    toggle_requested = Signal(int)
+
+    def __init__(self, preview: ImageLoader, full: ImageLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.zoom = ZoomState(self)
+        self._loaders = (preview, full)
+        self._session: ReviewSession | None = None
+        self._group: int | None = None
+        self._panes: list[ImagePane] = []  # a pool: the first ``_active`` show the current page
+        self._active = 0
+        self._first = 0  # position in the group of the first image shown
+        self._swap_index = 0
+        self._flicker = QTimer(self, interval=FLICKER_MS)
+        self._flicker.timeout.connect(self.next_image)
+        self.actions_ = self._make_actions()
+        self._zoom_label = named(QLabel("Zoom: Fit"), "Zoom level")
+        self.zoom.changed.connect(lambda: self._zoom_label.setText(f"Zoom: {self.zoom.label()}"))
+        bar = QToolBar("Compare")
+        for name, action in self.actions_.items():
+            if name == "swap":
+                bar.addSeparator()
+            if not name.endswith("_page"):
+                bar.addAction(action)
+        bar.addSeparator()
+        bar.addWidget(self._zoom_label)
+        self._page_label = named(QLabel(), "Images shown")
+        bar.addSeparator()
+        bar.addAction(self.actions_["previous_page"])
+        bar.addWidget(self._page_label)
+        bar.addAction(self.actions_["next_page"])
+        self._row = QHBoxLayout()
+        self._row.setContentsMargins(0, 0, 0, 0)
+        strip = QWidget()
+        strip.setLayout(self._row)
+        self._scroll = QScrollArea(widgetResizable=True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setWidget(strip)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._reasons = named(QLabel(wordWrap=True), "Why these images match")
+        self._reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._empty = QLabel("Select a group to compare its images.", alignment=Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(bar)
+        layout.addWidget(self._empty, 1)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self._reasons)
+        self._scroll.hide()
+
+    def _make_actions(self) -> dict[str, QAction]:
+        def action(name: str, text: str, keys: list[str], slot: object, checkable: bool = False) -> QAction:
+            item = QAction(text, self, checkable=checkable)
+            item.setShortcuts([QKeySequence(k) for k in keys])
+            item.triggered.connect(slot)
+            item.setToolTip(f"{text} ({', '.join(keys)})")
+            return item
+
+        return {
+            "fit": action("fit", "Zoom to fit", ["F"], self.zoom.set_fit),
+            "actual": action("actual", "Zoom 100 %", ["Z"], self.actual_size),
+            "in": action("in", "Zoom in", ["+", "="], lambda: self.zoom_by(WHEEL_STEP)),
+            "out": action("out", "Zoom out", ["-"], lambda: self.zoom_by(1 / WHEEL_STEP)),
+            "swap": action("swap", "Swap mode", ["S"], self.set_swap_mode, checkable=True),
+            "next": action("next", "Show next image", ["X"], self.next_image),
+            "flicker": action("flicker", "Flicker", ["L"], self.set_flicker, checkable=True),
+            "previous_page": action("previous_page", "Previous images", ["["], lambda: self.turn_page(-1)),
+            "next_page": action("next_page", "Next images", ["]"], lambda: self.turn_page(1)),
+        }
+
+    # Content ----------------------------------------------------------------------------------------------
+
+    def show_group(self, session: ReviewSession | None, group_number: int | None) -> None:
+        """Show a group of the session (None: nothing). The zoom level stays; the position is re-centred."""
+        if (session, group_number) != (self._session, self._group):
+            self._first = 0
+        self._session, self._group = session, group_number
+        if session is None or group_number is None:
+            self._set_panes(0)
+            self._empty.show()
+            self._scroll.hide()
+            self._reasons.clear()
+            self._show_page_controls(0)
+            return
+        group = session.groups[group_number]
+        files = session.files(group)
+        self._first = min(self._first, max(len(files) - PAGE_SIZE, 0))
+        shown = range(self._first, min(self._first + PAGE_SIZE, len(files)))
+        self._set_panes(len(shown))
+        differing = differing_fields([file_facts(f) for f in files])
+        for key, (pane, position) in enumerate(zip(self._panes, shown, strict=False)):
+            member = group.members[position]
+            pane.show_file(position, key, member, files[position], session.mark(member), differing)
+        self._empty.hide()
+        self._scroll.show()
+        self._swap_index = min(self._swap_index, len(shown) - 1)
+        self._apply_swap()
+        self._show_page_controls(len(files))
+        if not self.zoom.fit:
+            self.zoom.set_view(self.zoom.zoom, QPointF(0.5, 0.5))
+        self._reasons.setText(self._reason_text(session, group_number))
+
+    def turn_page(self, step: int) -> None:
+        """Show the next (+1) or previous (-1) images of a group larger than a page."""
+        if self._session is None or self._group is None:
+            return
+        size = len(self._session.groups[self._group].members)
+        first = min(max(self._first + step * PAGE_SIZE, 0), max(size - PAGE_SIZE, 0))
+        if first != self._first:
+            self._first = first
+            self.show_group(self._session, self._group)
+
+    def _show_page_controls(self, size: int) -> None:
+        paged = size > PAGE_SIZE
+        self._page_label.setText(
+            f"Images {self._first + 1}–{min(self._first + PAGE_SIZE, size)} of {size}" if paged else ""
+        )
+        self.actions_["previous_page"].setEnabled(paged and self._first > 0)
+        self.actions_["next_page"].setEnabled(paged and self._first + PAGE_SIZE < size)
+        for name in ("previous_page", "next_page"):
+            self.actions_[name].setVisible(paged)  # no clutter for the usual small group
+
+    def refresh_marks(self) -> None:
+        if self._session is None or self._group is None:
+            return
+        for key, pane in enumerate(self.panes()):
+            pane.set_mark(self._session.mark(pane.file_index), self._first + key, key)
+
+    def panes(self) -> list[ImagePane]:
+        """The panes showing the current page, left to right."""
+        return self._panes[: self._active]
+
+    def shown_members(self) -> list[int]:
+        """File indices of the images on screen, in pane order (what keys 1-9 act on)."""
+        return [pane.file_index for pane in self.panes()]
+
+    def _set_panes(self, count: int) -> None:
+        while len(self._panes) < count:
+            pane = ImagePane(self.zoom, *self._loaders)
+            pane.toggle_requested.connect(self.toggle_requested)
+            self._row.addWidget(pane, 1)
+            self._panes.append(pane)
+        self._active = count
+        for pane in self._panes[count:]:
+            pane.hide()
+            pane.canvas.set_file(None)
+
+    @staticmethod
+    def _reason_text(session: ReviewSession, group_number: int) -> str:
+        group = session.groups[group_number]
+        position = {m: i for i, m in enumerate(group.members)}
+        pairs = session.result.graph.pairs_within(group, session.thresholds)
+        parts = [
+            f"{letter(position[p.a])}–{letter(position[p.b])}: {explain(p, session.thresholds)}"
+            for p in sorted(pairs, key=lambda p: (position[p.a], position[p.b]))
+        ]
+        if len(parts) > MAX_REASONS:
+            parts = [*parts[:MAX_REASONS], f"and {len(parts) - MAX_REASONS} more pairs"]
+        return "Why they match: " + ("; ".join(parts) if parts else "no direct pair at this threshold")
+
+    # Zoom and swap ----------------------------------------------------------------------------------------
+
+    def _canvas(self) -> ImageCanvas | None:
+        visible = [p for p in self.panes() if not p.isHidden()]
+        return visible[0].canvas if visible else None
+
+    def actual_size(self) -> None:
+        self.zoom.set_view(1.0, self.zoom.centre)
+
+    def zoom_by(self, factor: float) -> None:
+        canvas = self._canvas()
+        if canvas is not None:
+            self.zoom.set_view(canvas.scale() * factor, self.zoom.centre)
+
+    @Slot(bool)
+    def set_swap_mode(self, on: bool) -> None:
+        self.actions_["swap"].setChecked(on)
+        if not on:
+            self.set_flicker(False)
+        self._apply_swap()
+
+    @Slot(bool)
+    def set_flicker(self, on: bool) -> None:
+        self.actions_["flicker"].setChecked(on)
+        if on:
+            self.set_swap_mode(True)
+            self._flicker.start()
+        else:
+            self._flicker.stop()
+
+    @Slot()
+    def next_image(self) -> None:
+        """In swap mode show the next image of the page in the single pane (with two: swap them)."""
+        if self._active:
+            self._swap_index = (self._swap_index + 1) % self._active
+            if not self.actions_["swap"].isChecked():
+                self.set_swap_mode(True)
+            self._apply_swap()
+
+    def _apply_swap(self) -> None:
+        swapping = self.actions_["swap"].isChecked()
+        for key, pane in enumerate(self.panes()):
+            pane.setVisible(not swapping or key == self._swap_index)

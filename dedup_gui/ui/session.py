@@ -1,0 +1,225 @@
+"""The review of one scan, without Qt: the current groups and what is kept or removed in each.
+
+Marks come from the keep rules (a ``Decider``), then the person's own choices remembered in
+``ReviewState``, then two guarantees no choice can break: files in reference folders are kept, and every
+group keeps at least one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dedup_gui.core.graph import Thresholds
+from dedup_gui.core.model import Group, ScannedFile
+from dedup_gui.core.pipeline import ScanResult
+from dedup_gui.core.review_state import ReviewState, pairs_among
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Groups at some thresholds with every member's mark: computed off the GUI thread, then adopted."""
+
+    thresholds: Thresholds
+    groups: list[Group]
+    marks: dict[int, Mark]
+    group_of: dict[int, int]
+    gone: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Whether one file of a group is kept, and why (shown under its image)."""
+
+    keep: bool
+    reason: str
+    by_hand: bool = False
+
+
+Decider = Callable[[Sequence[ScannedFile]], list[Mark]]
+"""Marks for one group's files, from the keep rules; at least one is kept."""
+
+REFERENCE_REASON = "in a reference folder"
+HAND_REASON = "your choice"
+
+
+class ReviewSession:
+    """Groups at the current thresholds, with a mark for every grouped file."""
+
+    def __init__(
+        self,
+        result: ScanResult,
+        state: ReviewState,
+        decide: Decider,
+        references: Sequence[Path] = (),
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.result = result
+        self.state = state
+        self.references = tuple(references)
+        self._decide = decide
+        self._ruled: dict[tuple[int, ...], list[Mark]] = {}
+        """The rules' marks by group members: a regroup re-marks only the groups that changed."""
+        self._choices = state.choices()
+        self._reviewed = state.reviewed()
+        self.thresholds = thresholds or result.options.thresholds
+        self.gone: frozenset[int] = frozenset()
+        """Files moved to the trash in this session; left out of every group."""
+        self.groups: list[Group] = []
+        self._marks: dict[int, Mark] = {}
+        self._group_of: dict[int, int] = {}
+        groups = result.groups if thresholds is None else result.regroup(thresholds)
+        self.set_groups(state.apply(result, groups, self.thresholds), self.thresholds)
+
+    # Groups -----------------------------------------------------------------------------------------------
+
+    def prepare(
+        self, thresholds: Thresholds, groups: list[Group] | None = None, gone: frozenset[int] | None = None
+    ) -> Layout:
+        """Groups at ``thresholds`` (regrouped from the stored graph unless given) with their marks, leaving
+        out the files in ``gone`` (default: those already gone).
+
+        Reads the session and changes nothing, so it may run off the GUI thread; ``adopt`` the result.
+        """
+        gone = self.gone if gone is None else gone
+        if groups is None:
+            groups = self.regroup(thresholds)
+        if gone:
+            trimmed = (tuple(m for m in g.members if m not in gone) for g in groups)
+            groups = [Group(members) for members in trimmed if len(members) > 1]
+        layout = Layout(thresholds, groups, {}, {}, gone)
+        for number, group in enumerate(groups):
+            layout.marks.update(self._mark_group(group))
+            layout.group_of.update(dict.fromkeys(group.members, number))
+        return layout
+
+    def layout(self) -> Layout:
+        """The groups and marks now, as ``prepare`` would give them."""
+        return Layout(self.thresholds, self.groups, self._marks, self._group_of, self.gone)
+
+    def adopt(self, layout: Layout) -> None:
+        self.thresholds, self.groups, self.gone = layout.thresholds, layout.groups, layout.gone
+        self._marks, self._group_of = layout.marks, layout.group_of
+
+    def set_groups(self, groups: list[Group], thresholds: Thresholds) -> None:
+        self.adopt(self.prepare(thresholds, groups))
+
+    def use_rules(self, decide: Decider, references: Sequence[Path]) -> None:
+        """New keep rules or reference folders, used from the next ``prepare`` (the caller re-marks)."""
+        self._decide = decide
+        self._ruled = {}
+        self.references = tuple(references)
+
+    def without_files(self, file_indices: Sequence[int]) -> Layout:
+        """The groups once these files left their folders (moved to the trash); adopt it. Safe off-thread."""
+        return self.prepare(self.thresholds, self.groups, self.gone | frozenset(file_indices))
+
+    def with_files(self, file_indices: Sequence[int]) -> Layout:
+        """The groups once these files are back (undo), regrouped at the current thresholds; adopt it."""
+        return self.prepare(self.thresholds, gone=self.gone - frozenset(file_indices))
+
+    def regroup(self, thresholds: Thresholds) -> list[Group]:
+        """Groups at ``thresholds`` from the stored graph, "not duplicates" applied (no file is read)."""
+        return self.state.apply(self.result, self.result.regroup(thresholds), thresholds)
+
+    def group_of(self, file_index: int) -> int:
+        return self._group_of[file_index]
+
+    def is_grouped(self, file_index: int) -> bool:
+        return file_index in self._group_of
+
+    def files(self, group: Group) -> list[ScannedFile]:
+        return [self.result.files[m] for m in group.members]
+
+    # Marks ------------------------------------------------------------------------------------------------
+
+    def mark(self, file_index: int) -> Mark:
+        return self._marks[file_index]
+
+    def _mark_group(self, group: Group) -> dict[int, Mark]:
+        files = self.files(group)
+        ruled = self._ruled.get(group.members)
+        if ruled is None:
+            ruled = self._ruled[group.members] = self._decide(files)
+        marks: list[Mark] = []
+        for file, rule in zip(files, ruled, strict=True):
+            choice = self._choices.get((file.ref.path, file.digest or ""))
+            if self.in_reference(file.ref.path):
+                marks.append(Mark(True, REFERENCE_REASON))
+            elif choice is not None:
+                marks.append(Mark(choice, HAND_REASON, by_hand=True))
+            else:
+                marks.append(rule)
+        if not any(m.keep for m in marks):
+            marks = [rule if rule.keep else mark for mark, rule in zip(marks, ruled, strict=True)]
+        return dict(zip(group.members, marks, strict=True))
+
+    def in_reference(self, path: Path) -> bool:
+        """A lexical check, cheap enough for every file of a large review; the core checks again with
+        symbolic links resolved before it moves anything."""
+        return any(path.is_relative_to(folder) for folder in self.references)
+
+    def set_keep(self, file_index: int, keep: bool) -> str | None:
+        """Keep or remove one file by hand (remembered across scans); returns why it was refused, if it was."""
+        mark = self._marks[file_index]
+        if mark.keep == keep:
+            return None
+        file = self.result.files[file_index]
+        if not keep:
+            if self.in_reference(file.ref.path):
+                return f"{file.ref.path.name} is in a reference folder: it is never removed."
+            group = self.groups[self._group_of[file_index]]
+            if sum(self._marks[m].keep for m in group.members) == 1:
+                return "Every group keeps at least one file: mark another one to keep first."
+        self._marks[file_index] = Mark(keep, HAND_REASON, by_hand=True)
+        self._choices[(file.ref.path, file.digest or "")] = keep
+        self.state.set_choice(file.ref.path, file.digest or "", keep)
+        return None
+
+    def toggle(self, file_index: int) -> str | None:
+        return self.set_keep(file_index, not self._marks[file_index].keep)
+
+    def marked_for_removal(self, groups: Sequence[Group] | None = None) -> list[int]:
+        """File indices marked for removal, in group order."""
+        return [m for g in (self.groups if groups is None else groups) for m in g.members if not self._marks[m].keep]
+
+    def totals(self) -> tuple[int, int]:
+        """Files marked for removal and the bytes that frees."""
+        marked = [m for m, mark in self._marks.items() if not mark.keep]
+        return len(marked), sum(self.result.files[m].ref.size for m in marked)
+
+    # Review decisions -------------------------------------------------------------------------------------
+
+    def is_reviewed(self, group: Group) -> bool:
+        return all((f.ref.path, f.digest or "") in self._reviewed for f in self.files(group))
+
+    def accept(self, group_number: int) -> None:
+        """The person agrees with the group's marks; the list shows it as reviewed, also after a restart."""
+        keys = [(f.ref.path, f.digest or "") for f in self.files(self.groups[group_number])]
+        self._reviewed.update(keys)
+        self.state.set_reviewed(keys)
+
+    def not_duplicates(self, group_number: int, member: int | None = None) -> list[tuple[str, str]]:
+        """Remember that the group's files (or ``member`` and each other file) are not copies of each other,
+        and split the group into what still matches. Returns the digest pairs (``state.unmark_distinct`` and
+        a regroup undo it)."""
+        group = self.groups[group_number]
+        digests = {m: d for m in group.members if (d := self.result.files[m].digest) is not None}
+        if member is None:
+            pairs = pairs_among(digests.values())
+        else:
+            pairs = [(digests[member], d) for m, d in digests.items() if m != member]
+        self.state.mark_distinct(pairs)
+        self._replace(group_number, group)
+        return pairs
+
+    def _replace(self, group_number: int, group: Group) -> None:
+        """Swap one group for its parts, marking only those: the other groups keep their marks as they are."""
+        parts = self.state.apply(self.result, [group], self.thresholds)
+        self.groups = [*self.groups[:group_number], *parts, *self.groups[group_number + 1 :]]
+        for member in group.members:
+            del self._marks[member]
+        for part in parts:
+            self._marks.update(self._mark_group(part))
+        self._group_of = {m: number for number, g in enumerate(self.groups) for m in g.members}

@@ -1,0 +1,122 @@
+"""The one place that turns the similarity slider into ``Thresholds``.
+
+The slider drives ``Thresholds.hash_distance`` today; when the CNN cosine gets its own control, only this
+module changes. Regrouping itself is the caller's job (``ScanResult.regroup`` from the stored graph); this
+widget only says which thresholds to use, debounced while the handle moves, and shows the resulting count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+from dedup_gui.core.graph import MAX_HASH_DISTANCE, PRESETS, Thresholds
+from dedup_gui.ui.accessible import named
+from dedup_gui.ui.signals import emit
+
+DEBOUNCE_MS = 120
+"""Pause in the slider's movement after which the groups are recounted."""
+
+_CUSTOM = "custom"
+
+
+def hint(thresholds: Thresholds, uses_cnn: bool) -> str:
+    """A short phrase on what a threshold lets through, from the graph's calibration notes."""
+    distance = thresholds.hash_distance
+    if distance == 0:
+        meaning = "only re-saved or resized copies"
+    elif distance <= 4:
+        meaning = "strict: re-saves and resizes"
+    elif distance <= 8:
+        meaning = "re-saves, resizes and light edits"
+    else:
+        meaning = "loose: may also join different shots of one scene"
+    text = f"Hash distance ≤ {distance} of 64 bits: {meaning}"
+    if uses_cnn:
+        text += f" (or CNN similarity ≥ {thresholds.cosine:.2f})"
+    return text
+
+
+def preset_name(thresholds: Thresholds) -> str:
+    return next((name for name, value in PRESETS.items() if value == thresholds), _CUSTOM)
+
+
+class ThresholdControl(QWidget):
+    """Preset menu, slider, group count and hint.
+
+    Signals:
+        changed(Thresholds): after the slider rests for ``DEBOUNCE_MS``, or at once for a preset.
+    """
+
+    changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._thresholds = Thresholds()
+        self._uses_cnn = False
+        self.presets = named(QComboBox(), "Threshold preset")
+        self.presets.addItems([*PRESETS, _CUSTOM])
+        self.presets.setToolTip("Quick choices: strict finds fewer, surer groups; loose finds more")
+        self.slider = named(QSlider(Qt.Orientation.Horizontal), "Similarity threshold")
+        self.slider.setRange(0, MAX_HASH_DISTANCE)
+        self.slider.setPageStep(2)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setToolTip("Drag right to group less similar images; groups update without a rescan")
+        self.count_label = named(QLabel(), "Groups at this threshold")
+        self.hint_label = named(QLabel(), "Threshold meaning")
+        self.hint_label.setEnabled(False)  # the disabled palette greys it: a hint, not a value
+        self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.debounce.timeout.connect(self._emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Similarity:"))
+        layout.addWidget(self.presets)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.hint_label, 2)
+        self._show(self._thresholds)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.presets.currentTextChanged.connect(self._on_preset)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._thresholds
+
+    def set_thresholds(self, thresholds: Thresholds, uses_cnn: bool | None = None) -> None:
+        """Show these thresholds without emitting ``changed`` (a scan's own settings)."""
+        if uses_cnn is not None:
+            self._uses_cnn = uses_cnn
+        self._thresholds = thresholds
+        self._show(thresholds)
+
+    def set_group_count(self, count: int | None) -> None:
+        self.count_label.setText("" if count is None else f"{count:,} groups")
+
+    @Slot(int)
+    def _on_slider(self, value: int) -> None:
+        self._thresholds = dataclasses.replace(self._thresholds, hash_distance=value)
+        self._show(self._thresholds)
+        self.debounce.start()
+
+    @Slot(str)
+    def _on_preset(self, name: str) -> None:
+        if name in PRESETS and PRESETS[name] != self._thresholds:
+            self._thresholds = PRESETS[name]
+            self._show(self._thresholds)
+            self.debounce.stop()
+            self._emit()
+
+    def _show(self, thresholds: Thresholds) -> None:
+        for widget in (self.slider, self.presets):
+            widget.blockSignals(True)
+        self.slider.setValue(thresholds.hash_distance)
+        self.presets.setCurrentText(preset_name(thresholds))
+        for widget in (self.slider, self.presets):
+            widget.blockSignals(False)
+        self.hint_label.setText(hint(thresholds, self._uses_cnn))
+
+    @Slot()
+    def _emit(self) -> None:
+        emit(self.changed, self._thresholds)

@@ -1,0 +1,123 @@
+"""The compare view: one pane per image, differing facts highlighted, shared zoom, swap and flicker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from pytestqt.qtbot import QtBot
+
+from dedup_gui.ui import compare
+from dedup_gui.ui.compare import CompareView
+from dedup_gui.ui.images import ImageLoader, read_image
+from dedup_gui.ui.session import ReviewSession
+
+
+def _view(qtbot: QtBot) -> CompareView:
+    view = CompareView(ImageLoader(256), ImageLoader(0))
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    return view
+
+
+def _group_with(review: ReviewSession, name: str) -> int:
+    return next(n for n, g in enumerate(review.groups) if any(f.ref.path.name == name for f in review.files(g)))
+
+
+def test_panes_facts_and_reasons(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    view.show_group(review, _group_with(review, "a.jpg"))
+    panes = view.panes()
+    assert len(panes) == 3
+    assert panes[0]._values["Dimensions"].autoFillBackground()  # 640 vs 320 wide: highlighted
+    assert not panes[0]._values["Camera"].autoFillBackground()  # "—" for all: not highlighted
+    assert "hash distance 0 (mirrored)" in view._reasons.text()
+    badges = [p._badge.text() for p in panes]
+    assert sorted(badges) == ["Keep", "Remove", "Remove"]
+    canvas = panes[0].canvas
+    qtbot.waitUntil(lambda: canvas._preview is not None, timeout=10_000)
+    view.show_group(review, _group_with(review, "c.jpg"))
+    shown = [w for w in view.findChildren(type(panes[0])) if w.isVisible()]
+    assert len(shown) == 2 and {p._title.text().split()[-1] for p in shown} == {"c.jpg", "copy.jpg"}
+
+
+def test_zoom_is_shared_and_relative_to_each_image(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    view.show_group(review, _group_with(review, "a.jpg"))
+    canvases = [p.canvas for p in view.panes()]
+    assert view.zoom.fit
+    view.actions_["actual"].trigger()
+    assert [c.scale() for c in canvases] == [1.0, 1.0, 1.0]
+    assert view._zoom_label.text() == "Zoom: 100 %"
+    first = canvases[0]
+    centre = QPointF(first.width() / 2, first.height() / 2)
+    wheel = QWheelEvent(
+        centre,
+        first.mapToGlobal(centre),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    first.wheelEvent(wheel)
+    assert all(abs(c.scale() - 1.25) < 1e-9 for c in canvases)
+    view.zoom.set_view(2.0, QPointF(0.25, 0.5))
+    view.actions_["fit"].trigger()
+    assert view.zoom.fit and view.zoom.centre == QPointF(0.5, 0.5)
+
+
+def test_swap_and_flicker_show_one_image_at_a_time(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    view.show_group(review, _group_with(review, "c.jpg"))
+    view.actions_["swap"].trigger()
+    visible = [not p.isHidden() for p in view.panes()]
+    assert visible == [True, False]
+    view.actions_["next"].trigger()
+    assert [not p.isHidden() for p in view.panes()] == [False, True]
+    view._flicker.setInterval(20)
+    view.actions_["flicker"].trigger()
+    assert view._flicker.isActive()
+    with qtbot.waitSignal(view._flicker.timeout, timeout=2000):
+        pass
+    assert [not p.isHidden() for p in view.panes()] == [True, False]
+    view.actions_["swap"].trigger()
+    assert not view._flicker.isActive() and all(not p.isHidden() for p in view.panes())
+
+
+def test_badge_click_asks_to_toggle(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    view.show_group(review, 0)
+    pane = view.panes()[1]
+    with qtbot.waitSignal(view.toggle_requested) as asked:
+        pane._badge.click()
+    assert asked.args == [review.groups[0].members[1]]
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "portrait.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned left: shown after a quarter turn right
+    Image.new("RGB", (40, 30), "red").save(path, exif=exif)
+    assert read_image(path).size().toTuple() == (30, 40)
+    assert read_image(path, 20).size().toTuple() == (15, 20)
+
+
+def test_a_large_group_is_paged(qtbot: QtBot, review: ReviewSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compare, "PAGE_SIZE", 2)
+    view = _view(qtbot)
+    number = _group_with(review, "a.jpg")
+    members = review.groups[number].members
+    view.show_group(review, number)
+    assert view.shown_members() == list(members[:2]) and view._page_label.text() == "Images 1–2 of 3"
+    assert not view.actions_["previous_page"].isEnabled()
+    view.actions_["next_page"].trigger()
+    assert view.shown_members() == list(members[1:]) and view._page_label.text() == "Images 2–3 of 3"
+    assert [p._title.text()[0] for p in view.panes()] == ["B", "C"]  # letters stay those of the group
+    view.show_group(review, _group_with(review, "c.jpg"))
+    assert view._page_label.text() == "" and len(view.panes()) == 2

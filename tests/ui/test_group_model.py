@@ -1,0 +1,75 @@
+"""The groups list model: Qt's model checks, sorting, folder filter, lazy thumbnails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from dedup_gui.ui.group_model import Column, GroupTableModel
+from dedup_gui.ui.images import ImageLoader
+from dedup_gui.ui.session import ReviewSession
+
+
+def _model(review: ReviewSession | None) -> GroupTableModel:
+    model = GroupTableModel(ImageLoader(48))
+    model.set_session(review)
+    return model
+
+
+def _column(model: GroupTableModel, column: Column) -> list[str]:
+    return [model.index(row, column).data() for row in range(model.rowCount())]
+
+
+def test_model_passes_qt_checks_through_resets(qtmodeltester: ModelTester, review: ReviewSession) -> None:
+    model = _model(None)
+    qtmodeltester.check(model, force_py=True)
+    model.set_session(review)
+    model.sort(Column.FILES, Qt.SortOrder.AscendingOrder)
+    model.set_folder(review.result.options.roots[0] / "copies")
+    model.marks_changed(0)
+    assert model.rowCount() == 3
+
+
+def test_sorting_by_each_column(review: ReviewSession) -> None:
+    model = _model(review)
+    freed = [
+        sum(f.ref.size for f in review.files(g) if not review.mark(review.result.files.index(f)).keep)
+        for g in review.groups
+    ]
+    assert [freed[model.group_number(r)] for r in range(3)] == sorted(freed, reverse=True)  # the default order
+    model.sort(Column.FILES, Qt.SortOrder.DescendingOrder)
+    assert _column(model, Column.FILES) == ["3", "2", "2"]
+    model.sort(Column.MATCH, Qt.SortOrder.AscendingOrder)
+    assert _column(model, Column.MATCH) == ["identical", "hash 0", "hash 6"]
+    model.sort(Column.GROUP, Qt.SortOrder.DescendingOrder)
+    names = _column(model, Column.GROUP)
+    assert names == sorted(names, reverse=True)
+
+
+def test_folder_filter_and_row_lookup(review: ReviewSession, photo_tree: Path) -> None:
+    model = _model(review)
+    model.set_folder(photo_tree / "copies")
+    assert model.rowCount() == 3
+    model.set_folder(photo_tree / "nowhere")
+    assert model.rowCount() == 0
+    assert model.row_of(0) is None
+    model.set_folder(None)
+    assert {model.group_number(r) for r in range(3)} == {0, 1, 2}
+    assert all(model.row_of(model.group_number(r)) == r for r in range(3))
+
+
+def test_thumbnails_load_off_thread_then_show(qtbot: QtBot, review: ReviewSession) -> None:
+    loader = ImageLoader(48)
+    model = GroupTableModel(loader)
+    model.set_session(review)
+    index = model.index(0, Column.GROUP)
+    assert index.data(Qt.ItemDataRole.DecorationRole) is None  # queued, not decoded here
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000):
+        pass
+    pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(pixmap, QPixmap) and max(pixmap.width(), pixmap.height()) == 48
+    loader.shutdown()

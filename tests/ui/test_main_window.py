@@ -1,0 +1,259 @@
+"""The whole window on a generated folder: scan through the worker, regroup, marks, trash and undo, cancel,
+restart, keyboard."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from dedup_gui.core import actions, keep_rules
+from dedup_gui.core.journal import Journal, Planned
+from dedup_gui.core.keep_rules import FileRecord
+from dedup_gui.core.model import Method
+from dedup_gui.core.progress import ProgressEvent, Stage
+from dedup_gui.ui.main_window import MainWindow
+
+
+def _open(qtbot: QtBot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.scan_workers = 0  # decode in the scan thread: no worker processes to start in tests
+    window.method.setCurrentIndex(window.method.findData(Method.HASH.value))
+    window.show()
+    return window
+
+
+def _scan(qtbot: QtBot, window: MainWindow, folders: list[Path] | None = None) -> None:
+    if folders is not None:
+        window.folders.set_folders(folders)
+    window.start_scan()
+    qtbot.waitUntil(lambda: window.scan_thread is None and window.session is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.regrouper.busy(), timeout=10_000)
+
+
+def _names(window: MainWindow) -> list[list[str]]:
+    session = window.session
+    assert session is not None
+    return sorted(sorted(f.ref.path.name for f in session.files(g)) for g in session.groups)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, photo_tree: Path) -> Iterator[MainWindow]:
+    window = _open(qtbot)
+    _scan(qtbot, window, [photo_tree])
+    yield window
+    window.close()
+
+
+def test_scan_fills_the_list_through_the_worker(window: MainWindow) -> None:
+    assert window.model.rowCount() == 3
+    assert window.summary_label.text().startswith("3 groups · 4 files marked")
+    assert window.table.currentIndex().row() == 0 and len(window.compare.panes()) >= 2
+    assert window.skipped.model.rowCount() == 1 and not window.skipped_dock.isHidden()
+    assert window.stage_label.text().startswith("8 images, 9 read")  # notes.jpg is read, then skipped
+
+
+def test_slider_regroups_from_the_graph_without_reading_files(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a file was read again")
+
+    monkeypatch.setattr("dedup_gui.core.analysis.analyse", refuse)
+    monkeypatch.setattr("dedup_gui.core.pipeline.scan", refuse)
+    monkeypatch.setattr("dedup_gui.ui.scan_worker.scan", refuse)
+    result = window.session.result if window.session else None
+    decoded = result.stats.analysed if result else -1
+    window.threshold.slider.setValue(4)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
+    assert window.threshold.count_label.text() == "2 groups"
+    window.threshold.slider.setValue(8)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    assert window.session is not None and window.session.result is result and result.stats.analysed == decoded
+
+
+def _kept(window: MainWindow) -> set[str]:
+    session = window.session
+    assert session is not None
+    return {session.result.files[m].ref.path.name for g in session.groups for m in g.members if session.mark(m).keep}
+
+
+def test_keep_rules_mark_the_expected_images(qtbot: QtBot, window: MainWindow, photo_tree: Path) -> None:
+    # Defaults: highest resolution (a_small loses), largest file (b_bright, a_mirror lose), shortest path (c copy).
+    assert _kept(window) == {"a.jpg", "b.png", "c.jpg"}
+    session = window.session
+    assert session is not None
+    a_small = next(m for m in session.groups[0].members if session.result.files[m].ref.path.name == "a_small.jpg")
+    assert session.mark(a_small).reason.startswith("lower resolution 320x240")
+    preferred = keep_rules.Rule(keep_rules.Criterion.PREFERRED_FOLDER, True, photo_tree / "copies")
+    window.rules.set_rules([preferred, *(r for r in keep_rules.DEFAULT_RULES if r.criterion != preferred.criterion)])
+    qtbot.waitUntil(lambda: _kept(window) == {"a_mirror.jpg", "b_bright.jpg", "c copy.jpg"}, timeout=5000)
+
+
+def test_reference_folder_keeps_its_files(qtbot: QtBot, window: MainWindow, photo_tree: Path) -> None:
+    window.folders.set_folders([photo_tree, photo_tree / "copies"], references=[photo_tree / "copies"])
+    qtbot.waitUntil(lambda: not window.regrouper.busy(), timeout=10_000)
+    session = window.session
+    assert session is not None
+    for number, group in enumerate(session.groups):
+        for member in group.members:
+            if session.result.files[member].ref.path.is_relative_to(photo_tree / "copies"):
+                assert session.mark(member).keep, number
+
+
+def test_toggle_from_the_keyboard_and_never_empty(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    assert session is not None
+    group = session.groups[window.model.group_number(window.table.currentIndex().row())]
+    position = next(i for i, m in enumerate(group.members) if not session.mark(m).keep)
+    qtbot.keyClick(window.table, Qt.Key.Key_1 + position)
+    assert session.mark(group.members[position]).keep
+    for position in range(len(group.members)):  # try to mark all for removal: one always stays
+        if session.mark(group.members[position]).keep:
+            qtbot.keyClick(window.table, Qt.Key.Key_1 + position)
+    assert any(session.mark(m).keep for m in group.members)
+
+
+def test_next_previous_accept_and_help(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClick(window.table, Qt.Key.Key_J)
+    assert window.table.currentIndex().row() == 1
+    qtbot.keyClick(window.table, Qt.Key.Key_K)
+    assert window.table.currentIndex().row() == 0
+    qtbot.keyClick(window.table, Qt.Key.Key_A)
+    assert window.table.currentIndex().row() == 1
+    assert window.model.index(0, 0).data().startswith("✓ ")
+    qtbot.keyClick(window.table, Qt.Key.Key_F1)
+    assert window._help.isVisible() and "Move marked to trash" in window._help._text.text()
+    qtbot.keyClick(window._help, Qt.Key.Key_Escape)
+    assert not window._help.isVisible()
+
+
+def test_trash_moves_exactly_the_marked_files_and_undo_restores_them(
+    qtbot: QtBot, window: MainWindow, photo_tree: Path, isolated_user_dirs: Path
+) -> None:
+    session = window.session
+    assert session is not None
+    marked = {session.result.files[m].ref.path for m in session.marked_for_removal()}
+    everything = {p for p in photo_tree.rglob("*") if p.is_file()}
+    assert len(marked) == 4
+    window.trash_action.trigger()
+    dialog = window.trash.dialog
+    assert dialog is not None and "Move 4 marked files" in dialog.text()
+    move = next(b for b in dialog.buttons() if dialog.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+    with qtbot.waitSignal(window.trash.finished, timeout=20_000):
+        move.click()
+    assert {p for p in photo_tree.rglob("*") if p.is_file()} == everything - marked, window.statusBar().currentMessage()
+    trashed = list((isolated_user_dirs / "xdg-data" / "Trash" / "files").iterdir())
+    assert sorted(p.name for p in trashed) == sorted(p.name for p in marked)
+    assert window.model.rowCount() == 0 and window.undo_action.isEnabled()
+    with qtbot.waitSignal(window.trash.finished, timeout=20_000):
+        window.undo_action.trigger()
+    assert {p for p in photo_tree.rglob("*") if p.is_file()} == everything
+    assert window.model.rowCount() == 3
+
+
+def test_cancelling_the_confirmation_moves_nothing(qtbot: QtBot, window: MainWindow, photo_tree: Path) -> None:
+    everything = {p for p in photo_tree.rglob("*") if p.is_file()}
+    window.trash_action.trigger()
+    assert window.trash.dialog is not None
+    window.trash.dialog.button(QMessageBox.StandardButton.Cancel).click()
+    assert window.trash.dialog is None and not window.trash.busy()
+    assert {p for p in photo_tree.rglob("*") if p.is_file()} == everything
+
+
+def test_not_duplicates_is_remembered_and_undoable(qtbot: QtBot, window: MainWindow) -> None:
+    window.table.selectRow(window.model.row_of(_group_of(window, "b.png")) or 0)
+    qtbot.keyClick(window.table, Qt.Key.Key_D)
+    assert ["b.png", "b_bright.jpg"] not in _names(window) and window.model.rowCount() == 2
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    assert ["b.png", "b_bright.jpg"] in _names(window)
+
+
+def _group_of(window: MainWindow, name: str) -> int:
+    session = window.session
+    assert session is not None
+    return next(n for n, g in enumerate(session.groups) if any(f.ref.path.name == name for f in session.files(g)))
+
+
+def test_cancel_stops_the_scan_and_keeps_partial_results(qtbot: QtBot, photo_tree: Path) -> None:
+    window = _open(qtbot)
+    window.folders.set_folders([photo_tree])
+    reached, resume = threading.Event(), threading.Event()
+
+    def hold_first_file(event: ProgressEvent) -> None:  # on the scan thread: wait for the Cancel click
+        if event.stage is Stage.ANALYSE and not reached.is_set():
+            reached.set()
+            resume.wait(10)
+
+    window.start_scan()
+    assert window.scan_thread is not None
+    window.scan_thread.progress.connect(hold_first_file, Qt.ConnectionType.DirectConnection)
+    qtbot.waitUntil(reached.is_set, timeout=10_000)
+    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    resume.set()
+    qtbot.waitUntil(lambda: window.scan_thread is None and window.session is not None, timeout=20_000)
+    assert window.session is not None and window.session.result.cancelled
+    assert len(window.session.result.files) < 9
+    assert window.stage_label.text().startswith("Scan cancelled")
+    window.close()
+
+
+def test_review_comes_back_after_a_restart_without_decoding(qtbot: QtBot, photo_tree: Path) -> None:
+    first = _open(qtbot)
+    _scan(qtbot, first, [photo_tree])
+    session = first.session
+    assert session is not None
+    toggled = session.groups[0].members[0]
+    first.toggle_file(toggled)
+    names, mark = _names(first), session.mark(toggled).keep
+    first.threshold.slider.setValue(6)
+    qtbot.waitUntil(lambda: not first.regrouper.busy(), timeout=5000)
+    first.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
+    first.close()
+
+    second = _open(qtbot)
+    assert second.folders.roots() == [photo_tree] and second.threshold.slider.value() == 6
+    assert second.size().toTuple() == (640, 480)
+    second.restore_last_review()
+    qtbot.waitUntil(lambda: second.scan_thread is None and second.session is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not second.regrouper.busy(), timeout=10_000)
+    assert second.session is not None and second.session.result.stats.analysed == 0
+    assert _names(second) == names and second.session.mark(toggled).keep == mark
+    second.close()
+
+
+def test_dropping_a_folder_adds_it(qtbot: QtBot, tmp_path: Path) -> None:
+    window = _open(qtbot)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path)), QUrl.fromLocalFile(os.devnull)])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    window.dropEvent(drop)
+    assert window.folders.roots() == [tmp_path]
+    window.close()
+
+
+def test_an_interrupted_trash_command_is_offered_for_recovery(qtbot: QtBot, photo_tree: Path) -> None:
+    file = photo_tree / "d.jpg"
+    record = FileRecord(file, file.stat().st_size, file.stat().st_mtime_ns, "0" * 40)
+    with Journal() as log:
+        log.begin_batch("trash", {}, [Planned("trash", record, ())])  # planned, never run: cut short
+    window = _open(qtbot)
+    qtbot.waitUntil(lambda: window.trash.dialog is not None, timeout=5000)
+    dialog = window.trash.dialog
+    assert dialog is not None and "interrupted" in dialog.text()
+    put_back = next(b for b in dialog.buttons() if b.text() == "Put back")
+    with qtbot.waitSignal(window.trash.finished, timeout=10_000):
+        put_back.click()
+    assert file.exists() and not actions.incomplete_batches()
+    window.close()

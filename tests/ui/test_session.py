@@ -1,0 +1,87 @@
+"""The review's marks and decisions: reference folders, never an empty group, "not duplicates", memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dedup_gui.core.graph import Thresholds
+from dedup_gui.core.pipeline import ScanResult
+from dedup_gui.core.review_state import ReviewState
+from dedup_gui.ui.session import HAND_REASON, REFERENCE_REASON, ReviewSession
+from tests.ui.conftest import keep_largest
+
+
+def _names(session: ReviewSession) -> list[list[str]]:
+    return sorted(sorted(f.ref.path.name for f in session.files(g)) for g in session.groups)
+
+
+def _index(result: ScanResult, name: str) -> int:
+    return next(i for i, f in enumerate(result.files) if f.ref.path.name == name)
+
+
+def test_rule_marks_and_hand_choices(review: ReviewSession) -> None:
+    result = review.result
+    assert _names(review) == [
+        ["a.jpg", "a_mirror.jpg", "a_small.jpg"],
+        ["b.png", "b_bright.jpg"],
+        ["c copy.jpg", "c.jpg"],
+    ]
+    a_small = _index(result, "a_small.jpg")
+    assert not review.mark(a_small).keep
+    assert review.toggle(a_small) is None
+    assert review.mark(a_small) == review.mark(a_small).__class__(True, HAND_REASON, by_hand=True)
+    count, size = review.totals()
+    assert count == 3 and size == sum(result.files[m].ref.size for m in review.marked_for_removal())
+
+
+def test_a_group_always_keeps_one_file(review: ReviewSession) -> None:
+    c_group = review.groups[review.group_of(_index(review.result, "c.jpg"))]
+    kept = [m for m in c_group.members if review.mark(m).keep]
+    assert len(kept) == 1
+    refused = review.toggle(kept[0])
+    assert refused is not None and "at least one" in refused
+    assert review.mark(kept[0]).keep
+
+
+def test_reference_folder_files_are_kept_and_cannot_be_removed(scanned: ScanResult, photo_tree: Path) -> None:
+    state = ReviewState()
+    session = ReviewSession(scanned, state, keep_largest, references=[photo_tree / "copies"])
+    mirror = _index(scanned, "a_mirror.jpg")
+    assert session.mark(mirror).keep and session.mark(mirror).reason == REFERENCE_REASON
+    assert "reference folder" in (session.set_keep(mirror, False) or "")
+    state.close()
+
+
+def test_hand_choices_and_not_duplicates_survive_a_new_session(scanned: ScanResult) -> None:
+    state = ReviewState()
+    session = ReviewSession(scanned, state, keep_largest)
+    a_small = _index(scanned, "a_small.jpg")
+    session.set_keep(a_small, True)
+    b_group = session.group_of(_index(scanned, "b.png"))
+    pairs = session.not_duplicates(b_group)
+    assert ["b.png", "b_bright.jpg"] not in _names(session)
+    state.close()
+
+    reopened = ReviewSession(scanned, ReviewState(), keep_largest)
+    assert reopened.mark(a_small).keep and reopened.mark(a_small).by_hand
+    assert ["b.png", "b_bright.jpg"] not in _names(reopened)
+    reopened.state.unmark_distinct(pairs)
+    reopened.adopt(reopened.prepare(reopened.thresholds))
+    assert ["b.png", "b_bright.jpg"] in _names(reopened)
+
+
+def test_one_image_is_not_a_copy_of_the_others(review: ReviewSession) -> None:
+    a_group = review.group_of(_index(review.result, "a.jpg"))
+    review.not_duplicates(a_group, _index(review.result, "a_mirror.jpg"))
+    assert ["a.jpg", "a_small.jpg"] in _names(review)
+    assert not any("a_mirror.jpg" in names for names in _names(review))
+
+
+def test_regroup_reads_the_graph_and_forgets_trashed_files(review: ReviewSession) -> None:
+    review.adopt(review.prepare(Thresholds(hash_distance=4)))
+    assert len(review.groups) == 2
+    c_copy = _index(review.result, "c copy.jpg")
+    review.adopt(review.without_files([c_copy]))
+    assert len(review.groups) == 1 and review.gone == {c_copy}
+    review.adopt(review.with_files([c_copy]))
+    assert len(review.groups) == 2 and not review.gone
