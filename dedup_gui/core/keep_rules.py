@@ -187,6 +187,8 @@ def date_key(date_taken: str | None) -> tuple[int, ...] | None:
 
 def in_folders(path: Path, folders: Sequence[Path]) -> bool:
     """Whether the path lies in one of the folders, comparing absolute, symlink-free paths."""
+    if not folders:
+        return False  # resolving links costs a system call per path component; skip it when it cannot matter
     real = Path(os.path.realpath(path))
     return any(real.is_relative_to(os.path.realpath(folder)) or path.is_relative_to(folder) for folder in folders)
 
