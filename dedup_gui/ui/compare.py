@@ -42,7 +42,6 @@ from dedup_gui.ui.accessible import named
 from dedup_gui.ui.formatting import FIELDS, differing_fields, file_facts
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.session import Mark, ReviewSession
-from dedup_gui.ui.signals import emit
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 WHEEL_STEP = 1.25
@@ -82,14 +81,14 @@ class ZoomState(QObject):
 
     def set_fit(self) -> None:
         self.fit, self.centre = True, QPointF(0.5, 0.5)
-        emit(self.changed)
+        self.changed.emit()
 
     def set_view(self, zoom: float, centre: QPointF | None = None) -> None:
         self.fit = False
         self.zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
         if centre is not None:
             self.centre = QPointF(min(max(centre.x(), 0.0), 1.0), min(max(centre.y(), 0.0), 1.0))
-        emit(self.changed)
+        self.changed.emit()
 
     def label(self) -> str:
         return "Fit" if self.fit else f"{self.zoom * 100:.0f} %"
@@ -317,7 +316,7 @@ class ImagePane(QFrame):
         font.setBold(True)
         self._title.setFont(font)
         self._badge = QToolButton()
-        self._badge.clicked.connect(lambda: emit(self.toggle_requested, self.file_index))
+        self._badge.clicked.connect(lambda: self.toggle_requested.emit(self.file_index))
         self._reason = QLabel(wordWrap=True)
         self._reason.setEnabled(False)
         self.canvas = ImageCanvas(zoom, preview, full)

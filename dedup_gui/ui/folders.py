@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from dedup_gui.ui.accessible import named
-from dedup_gui.ui.signals import emit
 
 REFERENCE_TIP = "Checked: a reference folder. Its files are always kept, never marked for removal."
 
@@ -94,7 +93,7 @@ class FolderPanel(QWidget):
         self._list.blockSignals(False)
         self.add_folders(roots, references, notify=False)
         self._exclude.setText("; ".join(excludes))
-        emit(self.changed)
+        self.changed.emit()
 
     def add_folders(self, folders: Iterable[Path], references: Iterable[Path] = (), notify: bool = True) -> None:
         present = set(self.roots())
@@ -111,7 +110,7 @@ class FolderPanel(QWidget):
             self._list.addItem(item)
         self._list.blockSignals(False)
         if notify:
-            emit(self.changed)
+            self.changed.emit()
 
     @Slot()
     def choose_folder(self) -> None:
@@ -123,7 +122,7 @@ class FolderPanel(QWidget):
     def remove_selected(self) -> None:
         for item in self._list.selectedItems():
             self._list.takeItem(self._list.row(item))
-        emit(self.changed)
+        self.changed.emit()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_folders(event.mimeData()):

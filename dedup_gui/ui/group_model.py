@@ -21,7 +21,6 @@ from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.ui.formatting import human_bytes
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.session import Layout, Mark, ReviewSession
-from dedup_gui.ui.signals import emit
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -97,7 +96,7 @@ class GroupTableModel(QAbstractTableModel):
         self._stats.update_marks(self._session, group_number)
         row = self.row_of(group_number)
         if row is not None:
-            emit(self.dataChanged, self.index(row, 0), self.index(row, len(Column) - 1))
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
     def group_number(self, row: int) -> int:
         return int(self._rows[row])
@@ -208,7 +207,7 @@ class GroupTableModel(QAbstractTableModel):
         row = None if number is None else self.row_of(number)
         if row is not None:
             index = self.index(row, Column.GROUP)
-            emit(self.dataChanged, index, index, [Qt.ItemDataRole.DecorationRole])
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
 def _short_folder(folder: Path, roots: tuple[Path, ...]) -> str:

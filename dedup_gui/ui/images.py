@@ -13,8 +13,6 @@ from PIL import Image, ImageOps
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QImageReader, QPixmap, QPixmapCache
 
-from dedup_gui.ui.signals import emit
-
 QUEUE_LIMIT = 256
 """Requests kept waiting; older ones are dropped (their rows have scrolled away) and asked again if shown."""
 
@@ -65,7 +63,7 @@ class _LoadTask(QRunnable):
         self._signals = signals  # a reference keeps the emitter alive until the task has reported
 
     def run(self) -> None:
-        emit(self._signals.loaded, self._key, read_image(self._path, self._side))
+        self._signals.loaded.emit(self._key, read_image(self._path, self._side))
 
 
 class ImageLoader(QObject):
@@ -128,4 +126,4 @@ class ImageLoader(QObject):
         else:
             QPixmapCache.insert(key, pixmap)
         self._pump()
-        emit(self.ready, key, pixmap)
+        self.ready.emit(key, pixmap)

@@ -27,7 +27,6 @@ from dedup_gui.core.model import ScannedFile
 from dedup_gui.ui.accessible import named
 from dedup_gui.ui.session import Decider, Mark
 from dedup_gui.ui.settings import Settings
-from dedup_gui.ui.signals import emit
 
 
 def rules_to_settings(rules: Sequence[keep_rules.Rule]) -> list[dict[str, Any]]:
@@ -80,7 +79,7 @@ class RulesController(QObject):
     def set_rules(self, rules: list[keep_rules.Rule]) -> None:
         self.rules = rules
         self._settings.set_rules(rules_to_settings(rules))
-        emit(self.changed)
+        self.changed.emit()
 
     @Slot()
     def edit(self) -> None:

@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from dedup_gui.core.pipeline import ScanOptions, scan
 from dedup_gui.core.progress import CancelToken, ProgressEvent
-from dedup_gui.ui.signals import emit
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +42,12 @@ class ScanThread(QThread):
         try:
             result = scan(self.options, self._report, self._cancel)
         except (NotADirectoryError, PermissionError) as exc:
-            emit(self.failed, str(exc))
+            self.failed.emit(str(exc))
         except Exception as exc:  # a bug must end the scan visibly, not leave the window waiting
             log.exception("scan failed")
-            emit(self.failed, f"The scan failed unexpectedly: {exc!r}")
+            self.failed.emit(f"The scan failed unexpectedly: {exc!r}")
         else:
-            emit(self.succeeded, result)
+            self.succeeded.emit(result)
 
     def _report(self, event: ProgressEvent) -> None:
-        emit(self.progress, event)
+        self.progress.emit(event)

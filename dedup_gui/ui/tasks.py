@@ -11,8 +11,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from dedup_gui.ui.signals import emit
-
 log = logging.getLogger(__name__)
 
 
@@ -31,9 +29,9 @@ class _Task(QRunnable):
             result = self._work()
         except Exception as exc:  # reported to the window, which shows it; never lost in a thread
             log.exception("background task failed")
-            emit(self._signals.failed, self._ticket, str(exc) or repr(exc))
+            self._signals.failed.emit(self._ticket, str(exc) or repr(exc))
         else:
-            emit(self._signals.done, self._ticket, result)
+            self._signals.done.emit(self._ticket, result)
 
 
 class TaskRunner(QObject):
@@ -74,11 +72,11 @@ class TaskRunner(QObject):
 
     def _on_done(self, ticket: int, result: object) -> None:
         self._pending -= 1
-        emit(self.done, ticket, result)
+        self.done.emit(ticket, result)
 
     def _on_failed(self, ticket: int, message: str) -> None:
         self._pending -= 1
-        emit(self.failed, ticket, message)
+        self.failed.emit(ticket, message)
 
     def shutdown(self) -> None:
         """Drop queued work and wait for the running function (call before the application quits)."""

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, PRESETS, Thresholds
 from dedup_gui.ui.accessible import named
-from dedup_gui.ui.signals import emit
 
 DEBOUNCE_MS = 120
 """Pause in the slider's movement after which the groups are recounted."""
@@ -119,4 +118,4 @@ class ThresholdControl(QWidget):
 
     @Slot()
     def _emit(self) -> None:
-        emit(self.changed, self._thresholds)
+        self.changed.emit(self._thresholds)

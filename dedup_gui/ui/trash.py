@@ -19,7 +19,6 @@ from dedup_gui.core import trash as core_trash
 from dedup_gui.ui.confirm import trash_question
 from dedup_gui.ui.formatting import human_bytes
 from dedup_gui.ui.session import Layout, ReviewSession
-from dedup_gui.ui.signals import emit
 from dedup_gui.ui.tasks import TaskRunner
 
 
@@ -143,7 +142,7 @@ class TrashController(QObject):
             how = choices.get(button)
             if how is not None:
                 self._runner.submit(lambda: _Done(None, actions.resolve(batch, how), [], None, False))
-                emit(self.started)
+                self.started.emit()
 
         box.buttonClicked.connect(answer)
         box.open()
@@ -162,7 +161,7 @@ class TrashController(QObject):
             return _Done(session, outcome, done, layout, restoring)
 
         self._runner.submit(run)
-        emit(self.started)
+        self.started.emit()
 
     @Slot(int, object)
     def _on_done(self, _ticket: int, done: _Done) -> None:
@@ -178,11 +177,11 @@ class TrashController(QObject):
                 self._undo.append(UndoTrash(outcome.batch))
             size = sum(session.result.files[m].ref.size for m in done.files)
             message = f"Moved {len(outcome.done):,} files ({human_bytes(size)}) to the trash."
-        emit(self.finished, message + _failures(outcome.failed))
+        self.finished.emit(message + _failures(outcome.failed))
 
     @Slot(int, str)
     def _on_failed(self, _ticket: int, message: str) -> None:
-        emit(self.finished, f"Stopped: {message}")
+        self.finished.emit(f"Stopped: {message}")
 
 
 def _move_to_trash(requests: list[actions.TrashRequest], references: tuple[Path, ...]) -> actions.Outcome:
