@@ -16,14 +16,6 @@ from dedup_gui.core import cli, cli_actions, report, trash
 from dedup_gui.core.pipeline import ScanOptions, scan
 
 
-@pytest.fixture(autouse=True)
-def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
-    monkeypatch.setenv("DEDUP_GUI_DATA_DIR", str(home / "data"))
-    return home
-
-
 @pytest.fixture
 def photos(make_image: Callable[..., Path], tmp_path: Path) -> Path:
     """A large original, a smaller re-encode of it, a byte copy in a subfolder, and an unrelated image."""
@@ -61,13 +53,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def trashed(user_dirs: Path) -> list[str]:
-    files = user_dirs / "xdg" / "Trash" / "files"
+def trashed(isolated_user_dirs: Path) -> list[str]:
+    files = isolated_user_dirs / "xdg-data" / "Trash" / "files"
     return sorted(os.listdir(files)) if files.exists() else []
 
 
 def test_apply_then_undo_round_trip(
-    photos: Path, result_file: Path, user_dirs: Path, capsys: pytest.CaptureFixture[str]
+    photos: Path, result_file: Path, isolated_user_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = snapshot(photos)
     assert run(["apply", str(result_file), "--to-trash"]) == 0
@@ -76,14 +68,14 @@ def test_apply_then_undo_round_trip(
     assert f"keep {photos / 'a.jpg'} (largest resolution 800x600; shortest path)" in out
     assert "Batch 1: 2 moved to the trash, 0 refused, 0 failed. Undo with: dedup-gui undo 1" in out
     assert sorted(snapshot(photos)) == ["a.jpg", "other.png"]
-    assert trashed(user_dirs) == ["a copy.jpg", "a_small.jpg"]
+    assert trashed(isolated_user_dirs) == ["a copy.jpg", "a_small.jpg"]
 
     assert run(["undo", "--list"]) == 0
     assert "moved to the trash: 2 done" in capsys.readouterr().out
     assert run(["undo"]) == 0
     out = capsys.readouterr().out
     assert "restored" in out and "Batch 1: 2 restored, 0 refused, 0 failed." in out
-    assert snapshot(photos) == before and trashed(user_dirs) == []
+    assert snapshot(photos) == before and trashed(isolated_user_dirs) == []
     assert run(["undo"]) == 0 and "Nothing to undo." in capsys.readouterr().out
 
 
@@ -105,7 +97,7 @@ def test_apply_with_other_rules_and_a_reference_folder(photos: Path, result_file
 
 
 def test_apply_dry_run_changes_nothing(
-    photos: Path, result_file: Path, user_dirs: Path, capsys: pytest.CaptureFixture[str]
+    photos: Path, result_file: Path, isolated_user_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = snapshot(photos)
     assert run(["apply", str(result_file), "--dry-run"]) == 0
@@ -114,8 +106,8 @@ def test_apply_dry_run_changes_nothing(
         "would move" in out
         and "Dry run: 2 would be moved to the trash, 0 refused, 0 failed; nothing was changed." in out
     )
-    assert snapshot(photos) == before and trashed(user_dirs) == []
-    assert not (user_dirs / "data" / "journal.sqlite3").exists() or run(["undo"]) == 0
+    assert snapshot(photos) == before and trashed(isolated_user_dirs) == []
+    assert not (isolated_user_dirs / "data" / "journal.sqlite3").exists() or run(["undo"]) == 0
 
 
 def test_apply_refuses_a_file_changed_since_the_scan_and_exits_0(

@@ -17,23 +17,15 @@ from dedup_gui.core.actions import Request, file_digest
 from dedup_gui.core.keep_rules import FileRecord
 
 
-@pytest.fixture(autouse=True)
-def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
-    monkeypatch.setenv("DEDUP_GUI_DATA_DIR", str(home / "data"))
-    return home
-
-
 def record(path: Path) -> FileRecord:
     st = os.stat(path)
     return FileRecord(path, st.st_size, st.st_mtime_ns, file_digest(path))
 
 
-def test_the_journal_lives_in_the_data_dir_in_wal_mode(user_dirs: Path) -> None:
+def test_the_journal_lives_in_the_data_dir_in_wal_mode(isolated_user_dirs: Path) -> None:
     with journal.Journal() as j:
-        assert j.path == user_dirs / "data" / "journal.sqlite3"
-    db = sqlite3.connect(user_dirs / "data" / "journal.sqlite3")
+        assert j.path == isolated_user_dirs / "data" / "journal.sqlite3"
+    db = sqlite3.connect(isolated_user_dirs / "data" / "journal.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
 
@@ -80,7 +72,7 @@ def test_every_action_is_journaled_before_it_runs(tmp_path: Path, monkeypatch: p
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems insist on UTF-8 names")
-def test_names_that_are_not_utf8_round_trip(tmp_path: Path, user_dirs: Path) -> None:
+def test_names_that_are_not_utf8_round_trip(tmp_path: Path, isolated_user_dirs: Path) -> None:
     odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9 copy.jpg"))
     odd.write_bytes(b"pixels")
     (tmp_path / "cafe.jpg").write_bytes(b"pixels")
@@ -104,10 +96,10 @@ def test_incomplete_batches_are_those_cut_short(tmp_path: Path) -> None:
         assert j.batch(finished) is not None and not j.batch(finished).incomplete  # type: ignore[union-attr]
 
 
-def test_a_newer_journal_is_not_touched(user_dirs: Path) -> None:
+def test_a_newer_journal_is_not_touched(isolated_user_dirs: Path) -> None:
     with journal.Journal():
         pass
-    db = sqlite3.connect(user_dirs / "data" / "journal.sqlite3")
+    db = sqlite3.connect(isolated_user_dirs / "data" / "journal.sqlite3")
     db.execute("PRAGMA user_version=99")
     db.close()
     with pytest.raises(RuntimeError, match="newer version"):
@@ -169,7 +161,7 @@ def test_rename_no_replace_refuses_an_existing_target(tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists() and (tmp_path / "c").read_bytes() == b"a"
 
 
-def test_a_pending_row_whose_file_is_in_the_trash_counts_as_done(tmp_path: Path, user_dirs: Path) -> None:
+def test_a_pending_row_whose_file_is_in_the_trash_counts_as_done(tmp_path: Path, isolated_user_dirs: Path) -> None:
     """The process died between the move and the "done" row: the trash entry proves the move happened."""
     (tmp_path / "a.jpg").write_bytes(b"same")
     (tmp_path / "b.jpg").write_bytes(b"same")
