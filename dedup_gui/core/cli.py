@@ -13,6 +13,7 @@ from dedup_gui import __version__
 from dedup_gui.core import cli_actions, evaluation, report
 from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH_DISTANCE, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
+from dedup_gui.core.logs import setup_logging
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
 from dedup_gui.core.progress import CancelToken, ProgressEvent
@@ -20,10 +21,26 @@ from dedup_gui.core.progress import CancelToken, ProgressEvent
 _FORMATS = {"json": report.to_json, "csv": report.to_csv, "imagededup": report.to_imagededup}
 
 
+EXAMPLES = """\
+examples:
+  dedup-gui ~/Pictures                       open the window and scan a folder
+  dedup-gui scan ~/Pictures -o result.json   scan without a window, write the groups
+  dedup-gui apply result.json --dry-run      show what apply would move to the trash
+  dedup-gui apply result.json                move the copies to the trash (originals kept)
+  dedup-gui undo                             put the last batch back
+
+Nothing leaves this machine. Each command has its own --help."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dedup-gui",
-        description="Find exact and near-duplicate images. Without a command, opens the window.",
+        usage="dedup-gui [PATH ...] [--demo]  |  dedup-gui COMMAND [options]",
+        description="Find exact and near-duplicate images, review them side by side, move the copies to\n"
+        "the trash (with undo). Without a command, opens the window: on the given folders, on\n"
+        "sample photos (--demo), or on the last review.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -196,6 +213,8 @@ def _print_summary(result: ScanResult, quiet: bool) -> None:
         f" {facts['decoded']} decoded, {facts['from_cache']} from cache, {facts['elapsed_s']:.1f} s",
         file=sys.stderr,
     )
+    if facts["embedded"]:
+        print(f"CNN embeddings: {facts['embedded']} on {facts['provider']}", file=sys.stderr)
     if result.skipped:
         reasons = Counter(s.reason.split(":")[0] for s in result.skipped)
         print("skipped: " + "; ".join(f"{n} {r}" for r, n in reasons.most_common()), file=sys.stderr)
@@ -224,6 +243,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging()
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

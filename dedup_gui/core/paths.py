@@ -26,10 +26,22 @@ def data_dir() -> Path:
     return _dir_from_env("DEDUP_GUI_DATA_DIR", appdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
+def log_dir() -> Path:
+    """Log folder (``DEDUP_GUI_LOG_DIR`` overrides the per-user default)."""
+    return _dir_from_env("DEDUP_GUI_LOG_DIR", appdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+
+
+def log_path() -> Path:
+    return log_dir() / "dedup-gui.log"
+
+
 def default_cache_path() -> Path:
     return cache_dir() / "features.sqlite3"
 
 
 def resources_dir() -> Path:
-    """The bundled ``resources/`` folder (model, sample photos, icons)."""
-    return Path(__file__).resolve().parents[2] / "resources"
+    """The bundled resources (model, sample photos, icon): inside the package when installed from a wheel or
+    frozen, the repository's ``resources/`` folder in a source checkout."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"

@@ -131,5 +131,7 @@ def summary(result: ScanResult) -> dict[str, Any]:
         "skipped": len(result.skipped),
         "decoded": result.stats.analysed,
         "from_cache": result.stats.from_cache,
+        "embedded": result.stats.embedded,
+        "provider": result.stats.provider,
         "elapsed_s": round(result.stats.elapsed_s, 3),
     }
