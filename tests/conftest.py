@@ -12,10 +12,11 @@ from PIL import Image
 
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the cache, journal and freedesktop trash at a temporary folder."""
+    """Point the cache, journal, log and freedesktop trash at a temporary folder."""
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("DEDUP_GUI_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("DEDUP_GUI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("DEDUP_GUI_LOG_DIR", str(home / "log"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
     return home
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from dedup_gui.core.logs import log_uncaught, setup_logging
 from dedup_gui.ui.demo import build_demo_folder, demo_roots
 from dedup_gui.ui.main_window import MainWindow
 from dedup_gui.ui.settings import configure_application
@@ -31,6 +32,8 @@ def main(argv: list[str]) -> int:
     if missing:
         print(f"dedup-gui: not a folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    setup_logging()
+    sys.excepthook = log_uncaught
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     configure_application(app)

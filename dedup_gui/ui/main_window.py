@@ -45,6 +45,7 @@ from dedup_gui.ui.formatting import duration, human_bytes
 from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel
 from dedup_gui.ui.help_overlay import HelpOverlay
 from dedup_gui.ui.images import ImageLoader
+from dedup_gui.ui.log_viewer import LogDialog
 from dedup_gui.ui.scan_worker import ScanThread
 from dedup_gui.ui.session import Layout, ReviewSession
 from dedup_gui.ui.settings import DISPLAY_NAME, Settings
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.skipped_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", ["F1", "?"], self.show_help)
+        self._action(help_menu, "Show &log", [], self.show_log)
         self._action(help_menu, "&About", [], self.about)
         self.menus = [file, edit, review, view, help_menu]
 
@@ -564,6 +566,9 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         self._help.show_for(self.menus)
+
+    def show_log(self) -> None:
+        LogDialog(self).exec()
 
     def about(self) -> None:
         QMessageBox.about(

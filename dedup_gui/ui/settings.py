@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtGui import QImageReader, QPixmapCache
+from PySide6.QtGui import QIcon, QImageReader, QPixmapCache
 from PySide6.QtWidgets import QApplication
 
+from dedup_gui.core import paths
 from dedup_gui.core.graph import Thresholds
 
 ORGANIZATION = "dedup-gui"
 APPLICATION = "dedup-gui"
 DISPLAY_NAME = "Duplicate images"
+ICON_FILE = "dedup-gui.svg"
 
 IMAGE_MEMORY_MB = 1024
 """Largest decoded image Qt may allocate (its default, 256 MB, refuses photos above about 64 MP)."""
@@ -27,11 +29,12 @@ PIXMAP_CACHE_KB = 256 * 1024
 
 
 def configure_application(app: QApplication) -> None:
-    """Names for QSettings and the window manager, and memory limits for the image caches."""
+    """Names for QSettings and the window manager, the icon, and memory limits for the image caches."""
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(DISPLAY_NAME)
     app.setDesktopFileName(APPLICATION)
+    app.setWindowIcon(QIcon(str(paths.resources_dir() / "icons" / ICON_FILE)))
     QImageReader.setAllocationLimit(IMAGE_MEMORY_MB)
     QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
 
