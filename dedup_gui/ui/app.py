@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from dedup_gui.core.logs import log_uncaught, setup_logging
 from dedup_gui.ui.demo import build_demo_folder, demo_roots
 from dedup_gui.ui.main_window import MainWindow
 from dedup_gui.ui.settings import configure_application
+
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,6 +42,7 @@ def main(argv: list[str]) -> int:
     configure_application(app)
     window = MainWindow()
     window.show()
+    log.info("window open on the %s platform", app.platformName())
     if args.demo:
         window.open_folders(*demo_roots(build_demo_folder()))
     elif args.paths:
