@@ -1,6 +1,6 @@
 """Scan throughput on camera-like 12 MP JPEGs, unchanged-rescan speed, and accuracy on the same folder.
 
-    python -m tests.benchmarks.bench_scan [--photos 200] [--small 10000] [--workdir DIR] [--json FILE]
+    python -m tests.benchmarks.bench_scan [--photos 200] [--mixed 100] [--small 10000] [--workdir DIR] [--json FILE]
 
 Each measurement runs in a fresh process so its peak memory is its own. Generated folders are kept in
 the work folder (default: the system temp folder) and reused by later runs.
@@ -28,10 +28,11 @@ from dedup_gui.core.pipeline import ScanOptions, scan
 from tests.benchmarks.photos import make_photo_folder
 
 
-def photo_folder(workdir: Path, count: int) -> Path:
-    folder = workdir / f"photos-12mp-{count}"
+def photo_folder(workdir: Path, count: int, mixed: bool = False) -> Path:
+    """12 MP JPEGs, or with ``mixed`` a mix of 12 MP JPEG, 2 MP JPEG, PNG and WebP."""
+    folder = workdir / (f"photos-mixed-{count}" if mixed else f"photos-12mp-{count}")
     if not (folder / "ground_truth.json").exists():
-        truth = make_photo_folder(folder, count)
+        truth = make_photo_folder(folder, count, mixed=mixed)
         (folder / "ground_truth.json").write_text(json.dumps(truth))
     return folder
 
@@ -109,12 +110,14 @@ def run_isolated(folder: Path, cache: Path, method: Method) -> dict[str, object]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=200, help="12 MP originals to generate (about 30%% get a copy)")
+    parser.add_argument("--mixed", type=int, default=100, help="originals of the mixed folder (2 MP, PNG, WebP)")
     parser.add_argument("--small", type=int, default=10000, help="small images for the rescan figures")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-gui-bench")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     photos, small = photo_folder(args.workdir, args.photos), small_folder(args.workdir, args.small)
+    mixed = photo_folder(args.workdir, args.mixed, mixed=True)
     rows: dict[str, dict[str, object]] = {}
     methods = [Method.HASH] + ([Method.AUTO] if model_path().exists() else [])
     if Method.AUTO in methods:
@@ -124,6 +127,8 @@ def main() -> None:
         cache.unlink(missing_ok=True)
         rows[f"cold scan, 12 MP JPEG, {method.value}"] = run_isolated(photos, cache, method)
         rows[f"unchanged rescan, 12 MP JPEG, {method.value}"] = run_isolated(photos, cache, method)
+        cache.unlink()
+        rows[f"cold scan, mixed 12/2 MP, PNG, WebP, {method.value}"] = run_isolated(mixed, cache, method)
     cache = args.workdir / "cache-small.sqlite3"
     cache.unlink(missing_ok=True)
     rows["cold scan, small images, auto" if Method.AUTO in methods else "cold scan, small images, hash"] = run_isolated(
