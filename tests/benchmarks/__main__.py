@@ -61,7 +61,7 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark("bench_scan", ("--photos", "20", "--small", "500")),
+    Benchmark("bench_scan", ("--photos", "20", "--mixed", "20", "--small", "500")),
     Benchmark("bench_knn", ("--count", "10000", "--settings", "16,100,64")),
     Benchmark("bench_scale"),
     Benchmark("bench_regroup"),

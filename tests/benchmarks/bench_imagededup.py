@@ -1,6 +1,7 @@
 """dedup_gui side by side with imagededup 0.3: wall time and accuracy on the same folders, in one run.
 
-    python -m tests.benchmarks.bench_imagededup [--photos 200] [--repeat 1] [--no-devset] [--workdir DIR] [--json FILE]
+    python -m tests.benchmarks.bench_imagededup [--photos 200] [--repeat 1] [--no-devset]
+        [--cnn-time-without-weights] [--workdir DIR] [--json FILE]
 
 imagededup is a benchmark-only dependency (the ``bench`` extra names it; the app and CI never need it). It
 needs torch, so it lives in a virtual environment of its own, not the project's:
@@ -25,6 +26,8 @@ small) at min_similarity_threshold=0.9; ours with method auto (pHash distance 8,
 reference, hash only. Every map is scored by ``dedup_gui.core.evaluation.evaluate``, as
 ``dedup-gui evaluate`` does. imagededup's CNN loads its weights through torchvision from
 download.pytorch.org (or torch's hub cache); when that fails, the table says why and it has no row.
+``--cnn-time-without-weights`` then still times that path (same network, same decoding, untrained weights),
+shown as "time only": a cost, never an accuracy.
 
 Imports of dedup_gui, numpy and the folder generators sit inside functions: the worker half of this module
 also runs in imagededup's interpreter, which need not have them.
@@ -47,11 +50,13 @@ DEFAULT_VENV_PYTHON = Path("/work/bench-venv/bin/python")
 REPO = Path(__file__).resolve().parents[2]
 OURS = ("ours-auto", "ours-hash")
 THEIRS = ("imagededup-phash", "imagededup-cnn")
+TIME_ONLY = "imagededup-cnnrandom"
 LABELS = {
     "ours-auto": ("dedup_gui", "auto (hash 8 + CNN 0.75)"),
     "ours-hash": ("dedup_gui", "hash (pHash 8)"),
     "imagededup-phash": ("imagededup", "PHash (distance 10)"),
     "imagededup-cnn": ("imagededup", "CNN (similarity 0.9)"),
+    TIME_ONLY: ("imagededup", "CNN, random weights"),
 }
 
 
@@ -79,13 +84,22 @@ def _ours(folder: Path, method_name: str) -> tuple[float, dict[str, list[str]]]:
 
 
 def _imagededup(folder: Path, method_name: str) -> tuple[float, dict[str, list[str]]]:
-    from imagededup.methods import CNN, PHash
+    from unittest import mock
 
+    from imagededup.methods import CNN, PHash
+    from imagededup.utils import models
+
+    build = models.models.mobilenet_v3_small
     started = time.perf_counter()
     if method_name == "phash":
         mapping = PHash().find_duplicates(image_dir=folder, max_distance_threshold=10)
-    else:
+    elif method_name == "cnn":
         mapping = CNN().find_duplicates(image_dir=folder, min_similarity_threshold=0.9)
+    else:
+        # The same network and code path with untrained weights: the cost of the CNN path, never its accuracy.
+        with mock.patch.object(models.models, "mobilenet_v3_small", lambda weights: build(weights=None)):
+            cnn = CNN()
+        mapping = cnn.find_duplicates(image_dir=folder, min_similarity_threshold=0.9)
     return time.perf_counter() - started, mapping
 
 
@@ -158,10 +172,10 @@ def score(mapping: dict[str, list[str]], folder: Path) -> dict[str, object]:
     return scores
 
 
-def compare(folder: Path, repeat: int, theirs: Path | None) -> dict[str, object]:
+def compare(folder: Path, repeat: int, theirs: Path | None, cnn_time_only: bool) -> dict[str, object]:
     """Every tool on ``folder``, ``repeat`` times in turn; median seconds, scores of the first run."""
     warm_file_cache(folder)
-    kinds = [*OURS, *(THEIRS if theirs else ())]
+    kinds = [*OURS, *(THEIRS if theirs else ()), *((TIME_ONLY,) if theirs and cnn_time_only else ())]
     runs: dict[str, list[dict[str, object]]] = {kind: [] for kind in kinds}
     failed: dict[str, str] = {}
     for _ in range(repeat):
@@ -187,7 +201,7 @@ def compare(folder: Path, repeat: int, theirs: Path | None) -> dict[str, object]
             "per_second": round(images / seconds, 1),
             "process_seconds": round(statistics.median(float(run["process_seconds"]) for run in done), 3),
             "peak_rss_mb": max(int(run["peak_rss_mb"]) for run in done),
-            "scores": score(done[0]["map"], folder),
+            "scores": None if kind == TIME_ONLY else score(done[0]["map"], folder),
         }
     if "ours-auto" in rows:
         for row in rows.values():
@@ -213,17 +227,19 @@ def print_table(results: dict[str, dict[str, object]]) -> None:
     for name, result in results.items():
         for kind, row in result["rows"].items():
             tool, method = LABELS[kind]
-            pairs = row["scores"]["all"]["pairs"]
+            pairs = row["scores"]["all"]["pairs"] if row["scores"] else None
+            accuracy = (
+                f"{pairs['precision']:>7.3f}{pairs['recall']:>7.3f}{pairs['f1']:>7.3f}" if pairs else "  (time only)"
+            )
             print(
                 f"{name:<18}{tool:<12}{method:<26}{row['images']:>7}{row['seconds']:>9.2f}{row['per_second']:>8.1f}"
-                f"{row.get('ratio_to_ours', ''):>8}{row['process_seconds']:>8.1f}{row['peak_rss_mb']:>8}"
-                f"{pairs['precision']:>7.3f}{pairs['recall']:>7.3f}{pairs['f1']:>7.3f}"
+                f"{row.get('ratio_to_ours', ''):>8}{row['process_seconds']:>8.1f}{row['peak_rss_mb']:>8}{accuracy}"
             )
         for kind, error in result["failed"].items():
             tool, method = LABELS[kind]
             print(f"{name:<18}{tool:<12}{method:<26}  not run: {error.splitlines()[-1][:200]}")
     for name, result in results.items():
-        rows = result["rows"]
+        rows = {kind: row for kind, row in result["rows"].items() if row["scores"]}
         if any("test_half" in row["scores"] for row in rows.values()):
             print(f"\n{name}, test half only (our thresholds were tuned on the other half): P / R")
             for kind, row in rows.items():
@@ -243,6 +259,11 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=200, help="12 MP originals (about 30%% get a copy); 0 skips")
     parser.add_argument("--no-devset", action="store_true", help="skip the real-photo dev set")
     parser.add_argument("--repeat", type=int, default=1, help="cold runs per tool and folder; the median counts")
+    parser.add_argument(
+        "--cnn-time-without-weights",
+        action="store_true",
+        help="also time imagededup's CNN path with untrained MobileNetV3 weights (no accuracy): its cost offline",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-gui-bench")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--worker", nargs=3, metavar=("KIND", "FOLDER", "OUT"), help=argparse.SUPPRESS)
@@ -262,7 +283,9 @@ def main() -> None:
         folders[f"12 MP x {args.photos}"] = photo_folder(args.workdir, args.photos)
     if not args.no_devset:
         folders["dev set"] = devset_folder(args.workdir)
-    results = {name: compare(folder, args.repeat, theirs) for name, folder in folders.items()}
+    results = {
+        name: compare(folder, args.repeat, theirs, args.cnn_time_without_weights) for name, folder in folders.items()
+    }
     print_table(results)
     if args.json:
         summary = {"cpu_count": os.cpu_count(), "repeat": args.repeat, "imagededup_python": str(theirs), **results}
