@@ -46,7 +46,7 @@ def _imagededup_ready(_forced: bool) -> str | None:
         return "imagededup not set up: /work/bench-venv missing and BENCH_IMAGEDEDUP_PYTHON unset"
     check = subprocess.run([str(python), "-c", "import imagededup"], capture_output=True, text=True)
     if check.returncode != 0:
-        return f"{python} cannot import imagededup: {check.stderr.strip().splitlines()[-1:]}"
+        return f"{python} cannot import imagededup: {(check.stderr.strip().splitlines() or ['no message'])[-1]}"
     return None
 
 
@@ -123,7 +123,7 @@ def print_summary(records: dict[str, dict[str, object]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every benchmark")
     parser.add_argument("--only", help="comma-separated benchmark names, e.g. bench_scan,bench_knn")
     parser.add_argument("--gui", action="store_true", help="run bench_gui even without a display (offscreen)")
