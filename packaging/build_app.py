@@ -9,8 +9,8 @@ in any Python 3.11+ and re-runs itself inside that venv, whose numpy and Pillow 
 
 The smoke test: ``--version``; a CLI scan of a generated folder (expected groups, the bundled model on
 onnxruntime's CPU provider, decoding workers seen running inside the frozen app); the window started on Qt's
-offscreen platform, then stopped. It exits non-zero with the reason when a check fails, and prints the bundle
-size and start-up times.
+offscreen platform (and on xcb under Xvfb when installed), then stopped; ``ldd`` on every bundled library. It
+exits non-zero with the reason when a check fails, and prints the bundle size and start-up times.
 """
 
 from __future__ import annotations
@@ -117,18 +117,21 @@ def executable(app: Path) -> Path:
 
 @dataclass
 class Report:
-    """Checks (name, passed, detail) and measured figures (name, text)."""
+    """Checks (name, "ok" / "FAIL" / "skip", detail) and measured figures (name, text)."""
 
-    checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    checks: list[tuple[str, str, str]] = field(default_factory=list)
     figures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return all(ok for _, ok, _ in self.checks)
+        return all(status != "FAIL" for _, status, _ in self.checks)
 
     def check(self, name: str, ok: bool, detail: str) -> bool:
-        self.checks.append((name, ok, detail))
+        self.checks.append((name, "ok" if ok else "FAIL", detail))
         return ok
+
+    def skip(self, name: str, reason: str) -> None:
+        self.checks.append((name, "skip", reason))
 
     def print(self, warnings: list[str]) -> None:
         if warnings:
@@ -137,8 +140,8 @@ class Report:
                 print(f"  {line}")
         width = max(len(name) for name, _ in [*self.figures, *((n, "") for n, _, _ in self.checks)])
         print("\nSmoke test")
-        for name, ok, detail in self.checks:
-            print(f"  {name:<{width}}  {'ok  ' if ok else 'FAIL'}  {detail}")
+        for name, status, detail in self.checks:
+            print(f"  {name:<{width}}  {status:<4}  {detail}")
         print("\nFigures (wall-clock; noisy on a shared machine)")
         for name, text in self.figures:
             print(f"  {name:<{width}}  {text}")
@@ -224,7 +227,8 @@ def check_scan(exe: Path, root: Path, report: Report) -> None:
         workers = watch_workers(process, timeout_s=300)
     elapsed = time.monotonic() - started
     errors = (root / "scan.stderr").read_text(errors="replace")[-1000:]
-    if not report.check("CLI scan runs", process.returncode == 0, f"exit {process.returncode} {errors}".strip()):
+    ran = process.returncode == 0
+    if not report.check("CLI scan runs", ran, f"exit {process.returncode}" + ("" if ran else f"; stderr: {errors}")):
         return
     result = json.loads(output.read_text())
     summary = result["summary"]
@@ -239,7 +243,7 @@ def check_scan(exe: Path, root: Path, report: Report) -> None:
     report.check("scan: model on onnxruntime", summary["provider"] == "CPUExecutionProvider",
                  f"provider {summary['provider']!r}")
     if workers is None:
-        report.check("scan: decoding workers", True, "not checked: no /proc on this platform")
+        report.skip("scan: decoding workers", "no /proc on this platform")
     else:
         seen, analysed = workers
         report.check("scan: decoding workers", analysed > 0,
@@ -370,7 +374,7 @@ def check_window_on_x11(exe: Path, root: Path, report: Report) -> None:
     is one; the offscreen check alone would not notice a missing xcb library."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None or not sys.platform.startswith("linux"):
-        report.check("window opens (xcb)", True, "not checked: no Xvfb")
+        report.skip("window opens (xcb)", "no Xvfb")
         return
     read_end, write_end = os.pipe()
     server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
@@ -394,7 +398,7 @@ def check_libraries(app: Path, report: Report) -> None:
     Qt plugins needed; this shows it dropped no more, including for plugins the smoke test does not load."""
     ldd = shutil.which("ldd")
     if ldd is None or not sys.platform.startswith("linux"):
-        report.check("bundled libraries resolve", True, "not checked: no ldd")
+        report.skip("bundled libraries resolve", "no ldd")
         return
     internal = app / "_internal"
     env = dict(os.environ, LD_LIBRARY_PATH=str(internal))
