@@ -13,6 +13,11 @@ CLI_FIRST_ARGUMENTS = frozenset({"scan", "apply", "undo", "evaluate", "--version
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # decoding workers inside a frozen app re-enter here
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # answered without importing the engine: instant, even in the frozen app
+        from dedup_gui import __version__
+
+        print(f"dedup-gui {__version__}")
+        return 0
     if args and args[0] in CLI_FIRST_ARGUMENTS:
         from dedup_gui.core.cli import main as cli_main
 
