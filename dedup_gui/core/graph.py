@@ -8,12 +8,12 @@ representatives with a policy and expands each representative back into its iden
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from dedup_gui.core.grouping import GroupPolicy, make_groups
+from dedup_gui.core.grouping import GroupPolicy, group_labels, unique_edges
 from dedup_gui.core.hashes import VARIANT_NAMES
 from dedup_gui.core.model import Group, Method, Pair
 
@@ -48,6 +48,17 @@ PRESETS: dict[str, Thresholds] = {
 """Named thresholds for the review's quick choices."""
 
 
+@dataclass(frozen=True)
+class _RegroupCache:
+    """Per-graph facts that regrouping at any threshold reuses."""
+
+    usable: np.ndarray | None
+    """Mask of the edges that are not repeats or loops; None when all are."""
+    weight: np.ndarray
+    has_copies: np.ndarray
+    """Per file: whether it is the representative of two or more identical files."""
+
+
 @dataclass
 class PairGraph:
     """Candidate pairs of a scan over ``n`` files (indices into the scan's file list)."""
@@ -64,6 +75,7 @@ class PairGraph:
     method: Method = Method.AUTO
     digests: np.ndarray | None = None
     """Each file's content digest (bytes), so a later scan can carry edges over by content."""
+    _cache: _RegroupCache | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -112,38 +124,33 @@ class PairGraph:
             return by_cosine
         return by_hash | by_cosine
 
-    def _weight(self, keep: np.ndarray) -> np.ndarray:
-        """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
-        cosine = self.cosine[keep]
-        return np.where(np.isnan(cosine), 1.0 - self.phash[keep] / 64.0, cosine)
-
     def groups_at(self, thresholds: Thresholds, policy: GroupPolicy = GroupPolicy.STAR) -> list[Group]:
-        """Groups at a threshold, largest first; identical copies always share their group."""
+        """Groups at a threshold, largest first, then by first member; identical copies always share their group."""
+        cache = self._regroup_cache()
         keep = self.matching(thresholds)
-        rep_groups = make_groups(self.n, self.a[keep], self.b[keep], self._weight(keep), policy)
-        copies = self._copies_by_representative()
-        grouped: set[int] = set()
-        groups: list[Group] = []
-        for reps in rep_groups:
-            members = np.concatenate([copies.get(int(r), np.array([r])) for r in reps])
-            groups.append(Group(tuple(sorted(members.tolist()))))
-            grouped.update(reps.tolist())
-        for rep, members in copies.items():
-            if rep not in grouped and len(members) > 1:
-                groups.append(Group(tuple(members.tolist())))
-        groups.sort(key=lambda g: (-len(g.members), g.members[0]))
-        return groups
+        if cache.usable is not None:
+            keep &= cache.usable
+        rep_labels = group_labels(self.n, self.a[keep], self.b[keep], cache.weight[keep], policy)
+        labels = rep_labels[self.representative]
+        alone = (labels < 0) & cache.has_copies[self.representative]
+        labels[alone] = self.representative[alone]  # copies of a representative in no group: a group of their own
+        return _as_groups(labels)
 
-    def _copies_by_representative(self) -> dict[int, np.ndarray]:
-        if self.n == 0:
-            return {}
-        order = np.argsort(self.representative, kind="stable")
-        reps = self.representative[order]
-        cuts = np.flatnonzero(np.diff(reps)) + 1
-        return {
-            int(part[0]): order_part
-            for part, order_part in zip(np.split(reps, cuts), np.split(order, cuts), strict=True)
-        }
+    def _regroup_cache(self) -> _RegroupCache:
+        """What regrouping needs that no threshold changes, computed on the first regroup (the graph's arrays
+        are not changed after it is built)."""
+        if self._cache is None:
+            usable = unique_edges(self.a, self.b)
+            self._cache = _RegroupCache(
+                usable=None if usable.all() else usable,
+                weight=self._weight(),
+                has_copies=np.bincount(self.representative, minlength=self.n) > 1,
+            )
+        return self._cache
+
+    def _weight(self) -> np.ndarray:
+        """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
+        return np.where(np.isnan(self.cosine), 1.0 - self.phash / 64.0, self.cosine)
 
     def pairs_within(self, group: Group, thresholds: Thresholds) -> list[Pair]:
         """The pairs that tie a group together: each copy to its representative, and matching edges."""
@@ -165,6 +172,32 @@ class PairGraph:
                 )
             )
         return pairs
+
+
+def _as_groups(labels: np.ndarray) -> list[Group]:
+    """Groups from each file's group label (-1: none), largest first, then by first member, members sorted.
+
+    Done on whole arrays, since a collection can have hundreds of thousands of groups: one stable sort of the
+    files by their group's place in that order, then each run of groups of one size made into tuples at once.
+    """
+    n = len(labels)
+    files = np.flatnonzero(labels >= 0)
+    label = labels[files]
+    size = np.bincount(label, minlength=n)
+    first = np.full(n, n, dtype=np.int64)
+    np.minimum.at(first, label, files)
+    place = (n - size[label]) * n + first[label]
+    order = np.argsort(place, kind="stable")  # stable: members stay in file order
+    files, place = files[order], place[order]
+    starts = np.flatnonzero(np.diff(place, prepend=-1))
+    sizes = np.diff(starts, append=len(files))
+    groups: list[Group] = []
+    runs = np.flatnonzero(np.diff(sizes, prepend=0))
+    bounds = [*starts[runs].tolist(), len(files)]
+    for lo, hi, run_size in zip(bounds[:-1], bounds[1:], sizes[runs].tolist(), strict=True):
+        columns = files[lo:hi].reshape(-1, run_size).T.tolist()  # one list per member position
+        groups.extend(map(Group, zip(*columns, strict=True)))
+    return groups
 
 
 def explain(pair: Pair, thresholds: Thresholds) -> str:

@@ -1,17 +1,97 @@
-"""Grouping policies on hand-made graphs, and regrouping from a stored graph."""
+"""Grouping policies on hand-made and random graphs, checked against plain one-node-at-a-time references."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections import deque
+
 import numpy as np
+import pytest
 
 from dedup_gui.core.graph import PairGraph, Thresholds
-from dedup_gui.core.grouping import GroupPolicy, make_groups
+from dedup_gui.core.grouping import (
+    SEQUENTIAL_EDGES,
+    WEIGHT_SCALE,
+    GroupPolicy,
+    _local_best,
+    connected_components,
+    group_labels,
+    unique_edges,
+)
+
+
+def _as_lists(labels: np.ndarray) -> list[list[int]]:
+    groups: dict[int, list[int]] = {}
+    for node, label in enumerate(labels.tolist()):
+        if label >= 0:
+            groups.setdefault(label, []).append(node)
+    return sorted(groups.values())
 
 
 def _groups(n: int, edges: list[tuple[int, int]], policy: GroupPolicy) -> list[list[int]]:
     a = np.array([e[0] for e in edges], dtype=np.int64)
     b = np.array([e[1] for e in edges], dtype=np.int64)
-    return sorted(g.tolist() for g in make_groups(n, a, b, np.ones(len(edges)), policy))
+    return _as_lists(group_labels(n, a, b, np.ones(len(edges)), policy))
+
+
+def _random_graph(
+    rng: np.random.Generator, n: int, edges: int, *, tied: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique undirected edges with weights that are either float32 cosines or a few hash-like steps (ties)."""
+    a, b = rng.integers(0, n, edges), rng.integers(0, n, edges)
+    keep = unique_edges(a, b)
+    a, b = a[keep], b[keep]
+    if tied:
+        weight = 1.0 - rng.integers(0, 3, len(a)) / 64.0
+    else:
+        weight = rng.uniform(0.6, 1.0, len(a)).astype(np.float32).astype(np.float64)
+    return a, b, weight
+
+
+def _components_by_search(n: int, a: np.ndarray, b: np.ndarray) -> list[int]:
+    """Reference: breadth-first search; each node labelled with the smallest node of its component."""
+    links: list[list[int]] = [[] for _ in range(n)]
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        links[x].append(y)
+        links[y].append(x)
+    label = [-1] * n
+    for start in range(n):  # ascending, so the first node reached is the smallest of its component
+        if label[start] >= 0:
+            continue
+        label[start] = start
+        queue = deque([start])
+        while queue:
+            for other in links[queue.popleft()]:
+                if label[other] < 0:
+                    label[other] = start
+                    queue.append(other)
+    return label
+
+
+def _stars_one_at_a_time(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> list[list[int]]:
+    """Reference greedy star cover, recounting every key from scratch before each pick: the image with the
+    most ungrouped matches, then the highest summed similarity, then the smallest id, takes its matches."""
+    links: dict[int, dict[int, float]] = {}
+    for x, y, w in zip(a.tolist(), b.tolist(), weight.tolist(), strict=True):
+        links.setdefault(x, {})[y] = w
+        links.setdefault(y, {})[x] = w
+    grouped: set[int] = set()
+    groups = []
+    while True:
+        best = None
+        for node in sorted(links):
+            if node in grouped:
+                continue
+            free = [m for m in links[node] if m not in grouped]
+            key = (len(free), sum(links[node][m] for m in free))
+            if free and (best is None or key > best[0]):
+                best = (key, node, free)
+        if best is None:
+            return sorted(groups)
+        members = sorted([best[1], *best[2]])
+        grouped.update(members)
+        groups.append(members)
 
 
 def test_chain_is_one_component_but_not_one_star_group() -> None:
@@ -32,22 +112,112 @@ def test_star_centres_on_the_best_connected_member() -> None:
     assert _groups(5, hub, GroupPolicy.STAR) == [[0, 1, 2, 3, 4]]
 
 
-def test_every_star_member_matches_its_centre() -> None:
-    rng = np.random.default_rng(3)
-    a = rng.integers(0, 60, size=150)
-    b = rng.integers(0, 60, size=150)
-    keep = a != b
-    a, b = a[keep], b[keep]
-    edges = {(int(x), int(y)) for x, y in zip(a, b, strict=True)} | {
-        (int(y), int(x)) for x, y in zip(a, b, strict=True)
-    }
-    groups = make_groups(60, a, b, np.ones(len(a)), GroupPolicy.STAR)
-    seen: set[int] = set()
-    for group in groups:
-        members = set(group.tolist())
-        assert not members & seen  # groups do not overlap
-        seen |= members
-        assert any(all(m == c or (c, m) in edges for m in members) for c in members)
+def test_equal_keys_go_to_the_smaller_id() -> None:
+    # a path 0-1-2-3-4: 1, 2 and 3 tie on degree and strength; 1 wins, then 3 and 4 are what is left
+    path = [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert _groups(5, path, GroupPolicy.STAR) == [[0, 1, 2], [3, 4]]
+
+
+def test_unique_edges_drops_repeats_reversals_and_loops() -> None:
+    a = np.array([0, 1, 2, 0, 3])
+    b = np.array([1, 0, 2, 1, 4])
+    assert unique_edges(a, b).tolist() == [True, False, False, False, True]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_components_match_a_breadth_first_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    edges = int(rng.integers(0, 2 * n))  # from scattered pairs to one giant component
+    a, b = rng.integers(0, n, edges), rng.integers(0, n, edges)  # repeats and loops too: harmless here
+    assert connected_components(n, a, b).tolist() == _components_by_search(n, a, b)
+
+
+def test_components_of_a_long_shuffled_path() -> None:
+    rng = np.random.default_rng(7)
+    order = rng.permutation(5000)
+    a, b = order[:-1], order[1:]
+    assert connected_components(5000, a, b).tolist() == [0] * 5000
+
+
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("seed", range(5))
+def test_star_cover_equals_the_one_at_a_time_greedy(seed: int, tied: bool) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(300, 700))
+    a, b, weight = _random_graph(rng, n, int(rng.integers(n, 2 * n)), tied=tied)
+    assert len(a) > SEQUENTIAL_EDGES  # enough to go through the parallel rounds
+    got = _as_lists(group_labels(n, a, b, weight, GroupPolicy.STAR))
+    assert got == _stars_one_at_a_time(n, a, b, weight)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_parallel_round_takes_exactly_the_nodes_best_within_two_links(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    a, b, weight = _random_graph(rng, n, int(rng.integers(n // 2, 2 * n)), tied=bool(seed % 2))
+    weight = np.rint(weight * WEIGHT_SCALE)
+    links: list[set[int]] = [set() for _ in range(n)]
+    strength = [0.0] * n
+    for x, y, w in zip(a.tolist(), b.tolist(), weight.tolist(), strict=True):
+        links[x].add(y)
+        links[y].add(x)
+        strength[x] += w
+        strength[y] += w
+    key = [(len(links[v]), strength[v], -v) for v in range(n)]
+    expected = [
+        v
+        for v in range(n)
+        if links[v] and all(key[v] > key[u] for x in links[v] | {v} for u in links[x] | {x} if u != v)
+    ]
+    assert _local_best(n, a, b, weight).tolist() == expected
+
+
+def test_star_cover_of_tied_chains_equals_the_greedy() -> None:
+    # long paths with equal weights: each parallel round settles only the front of each path
+    starts = np.arange(0, 1200, 300)
+    a = np.concatenate([np.arange(s, s + 299) for s in starts])
+    b = a + 1
+    weight = np.ones(len(a))
+    got = _as_lists(group_labels(1200, a, b, weight, GroupPolicy.STAR))
+    assert got == _stars_one_at_a_time(1200, a, b, weight)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_star_groups_are_disjoint_stars_and_leave_no_match_behind(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 2000))
+    a, b, weight = _random_graph(rng, n, int(rng.integers(n // 3, 3 * n)), tied=bool(seed % 2))
+    links = {(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)}
+    links |= {(y, x) for x, y in links}
+    groups = _as_lists(group_labels(n, a, b, weight, GroupPolicy.STAR))
+    grouped = [m for g in groups for m in g]
+    assert len(grouped) == len(set(grouped))  # disjoint
+    for members in groups:
+        assert len(members) >= 2
+        assert any(all(m == c or (c, m) in links for m in members) for c in members)  # a centre matches all
+    free = set(range(n)) - set(grouped)
+    assert not any((x, y) in links for x in free for y in free if x < y)  # no two ungrouped images match
+
+
+def test_components_policy_groups_each_component() -> None:
+    rng = np.random.default_rng(11)
+    a, b, weight = _random_graph(rng, 400, 300)
+    labels = connected_components(400, a, b)
+    expected: dict[int, list[int]] = {}
+    for node in np.unique(np.concatenate([a, b])).tolist():
+        expected.setdefault(int(labels[node]), []).append(node)
+    assert _as_lists(group_labels(400, a, b, weight, GroupPolicy.COMPONENTS)) == sorted(expected.values())
+
+
+def test_grouping_needs_no_scipy() -> None:
+    code = (
+        "import sys; sys.modules['scipy'] = None; import numpy as np;"
+        "from dedup_gui.core.grouping import GroupPolicy, group_labels;"
+        "print(group_labels(3, np.array([0]), np.array([2]), np.ones(1), GroupPolicy.STAR).tolist())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[0, -1, 0]"
 
 
 def _graph() -> PairGraph:
