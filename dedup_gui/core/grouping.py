@@ -19,8 +19,8 @@ import numpy as np
 
 WEIGHT_SCALE = 2.0**32
 """Similarities are counted in steps of 2**-32, as whole numbers in float64, so summed strengths are exact in
-any order and equal strengths tie exactly (then the smaller node id wins). Float32 cosines of magnitude
-2**-8 or more, and hash-derived weights, are multiples of that step already."""
+any order (up to 2**21 matches per image) and equal strengths tie exactly, then the smaller node id wins.
+Float32 cosines of magnitude 2**-8 or more, and hash-derived weights, are multiples of that step already."""
 
 SEQUENTIAL_EDGES = 256
 """Finish the star cover one node at a time once this few edges remain: cheaper than another array round."""
@@ -84,23 +84,12 @@ def group_labels(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, polic
     nodes = np.flatnonzero(used)
     local = np.cumsum(used) - 1  # node id -> position in ``nodes``, which keeps the order of ids
     a, b = local[a], local[b]
-    component = connected_components(len(nodes), a, b)
     if policy is GroupPolicy.STAR:
-        component = _star_cover(component, a, b, weight)
-    labels[nodes] = np.where(component >= 0, nodes[component], -1)
+        group = _greedy_stars(len(nodes), a, b, weight)
+    else:
+        group = connected_components(len(nodes), a, b)
+    labels[nodes] = np.where(group >= 0, nodes[group], -1)
     return labels
-
-
-def _star_cover(component: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Star groups: a component whose members all match each other stays whole (the cover would pick it
-    whole too); the others go through the greedy cover. Returns each node's centre, -1 where none."""
-    size = np.bincount(component, minlength=len(component))
-    edges = np.bincount(component[a], minlength=len(component))
-    complete = edges == size * (size - 1) // 2
-    rest = ~complete[component[a]]
-    if not rest.any():
-        return component
-    return np.where(complete[component], component, _greedy_stars(len(component), a[rest], b[rest], weight[rest]))
 
 
 def _greedy_stars(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -109,7 +98,8 @@ def _greedy_stars(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> n
     node's centre, -1 where none.
 
     Parallel rounds take every node that beats all nodes within two links at once: no earlier pick can touch
-    its star, so the sequential greedy takes the very same star, and the result is identical.
+    its star, so the sequential greedy takes the very same star, and the result is identical. A component
+    whose images all match each other is one such star in the first round.
     """
     centre = np.full(n, -1, dtype=np.int64)
     weight = np.rint(np.asarray(weight, dtype=np.float64) * WEIGHT_SCALE)

@@ -1,6 +1,6 @@
 """Regrouping a stored pair graph at a new threshold, at collection scale: time per threshold change, memory.
 
-    python -m tests.benchmarks.bench_regroup [--count 100000] [--repeat 7] [--quick] [--json FILE]
+    python -m tests.benchmarks.bench_regroup [--count 100000] [--repeat 7] [--background 0.5] [--quick] [--json FILE]
 
 The graph is synthetic but shaped like a scan's (``Method.AUTO``: pHash distances and cosines on every edge):
 most images unique, near-duplicate clusters of 2-6 (some cliques, some chains), a few byte-identical copies,
@@ -67,13 +67,14 @@ def _cluster_edges(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np
     return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_strong)
 
 
-def synthetic_graph(count: int, seed: int = 0) -> PairGraph:
-    """A pair graph over ``count`` files with the shape described in the module docstring."""
+def synthetic_graph(count: int, background: float = 0.5, seed: int = 0) -> PairGraph:
+    """A pair graph over ``count`` files with the shape described in the module docstring, ``background``
+    unrelated neighbour edges per file."""
     rng = np.random.default_rng(seed)
     a, b, strong = _cluster_edges(rng, count)
     phash = np.where(strong, rng.integers(0, 11, len(a)), rng.integers(6, 12, len(a)))
     cosine = np.where(strong, rng.uniform(0.70, 0.99, len(a)), rng.uniform(0.60, 0.85, len(a)))
-    noise = int(count * 0.5)
+    noise = int(count * background)
     na, nb = rng.integers(0, count, noise), rng.integers(0, count, noise)
     by_hash = rng.random(noise) < 0.2
     n_phash = np.where(by_hash, rng.integers(9, 12, noise), rng.integers(12, 33, noise))
@@ -120,9 +121,9 @@ def timed_ms(work: Callable[[], list[Group]]) -> tuple[float, list[Group]]:
     return (time.perf_counter() - started) * 1000, groups
 
 
-def run(count: int, repeat: int) -> dict[str, object]:
+def run(count: int, repeat: int, background: float) -> dict[str, object]:
     started = time.perf_counter()
-    graph = synthetic_graph(count)
+    graph = synthetic_graph(count, background)
     build_s = time.perf_counter() - started
     first_ms, _ = timed_ms(lambda: graph.groups_at(PRESETS["default"]))
     rows = []
@@ -145,6 +146,7 @@ def run(count: int, repeat: int) -> dict[str, object]:
         )
     return {
         "count": count,
+        "background": background,
         "edges": len(graph.a),
         "copies": int((graph.representative != np.arange(graph.n)).sum()),
         "graph_build_s": round(build_s, 2),
@@ -174,11 +176,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="files in the synthetic collection")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per threshold")
+    parser.add_argument("--background", type=float, default=0.5, help="unrelated neighbour edges per file")
     parser.add_argument("--quick", action="store_true", help="10,000 files, 3 runs per threshold")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     count, repeat = (10_000, 3) if args.quick else (args.count, args.repeat)
-    result = run(count, repeat)
+    result = run(count, repeat, args.background)
     print_table(result)
     if args.json:
         with open(args.json, "w") as out:
