@@ -18,7 +18,7 @@ from dedup_gui.core.analysis import DECODE_VERSION, Analysis, AnalysisRequest
 from dedup_gui.core.cache import CachedFile, FeatureCache
 from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS
 from dedup_gui.core.discovery import DiscoveryOptions, check_roots, discover
-from dedup_gui.core.embedding import BATCH_SIZE, Embedder, model_id
+from dedup_gui.core.embedding import BATCH_SIZE, EMBEDDING_DIM, Embedder, model_id
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.hashes import HASH_VERSION
@@ -160,13 +160,25 @@ def _graph(
     data = SearchInput(
         [f.digest for f in files],
         [features.hashes.get(f.ref.path) for f in files],
-        [features.embeddings.get(f.ref.path) for f in files] if uses_cnn(options.method) else None,
+        _embedding_matrix(files, features) if uses_cnn(options.method) else None,
+        cache.path.with_name(f"{cache.path.name}.knn"),
+        _cnn_kind(versions) or "",
     )
     graph = build_graph(data, options.method, options.thresholds, PairGraph.from_bytes(previous) if previous else None)
     meter.finish()
     if not cancel.cancelled:
         cache.store_graph(key, scope, graph.to_bytes())
     return graph
+
+
+def _embedding_matrix(files: list[ScannedFile], features: _Features) -> np.ndarray:
+    """One float16 row per file (zeros where there is none): half the memory of float32, ample for cosines."""
+    matrix = np.zeros((len(files), EMBEDDING_DIM), dtype=np.float16)
+    for row, file in enumerate(files):
+        vector = features.embeddings.get(file.ref.path)
+        if vector is not None:
+            matrix[row] = vector
+    return matrix
 
 
 def graph_scope(options: ScanOptions, versions: dict[str, int]) -> str:
@@ -318,7 +330,7 @@ def _plan(
             files.append(ScannedFile(ref, entry.digest, ImageInfo(**json.loads(found["info"]))))
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
             if cnn_kind:
-                features.embeddings[ref.path] = np.frombuffer(found[cnn_kind], dtype="<f2").astype(np.float32)
+                features.embeddings[ref.path] = np.frombuffer(found[cnn_kind], dtype="<f2")
         else:
             requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
     return files, requests
