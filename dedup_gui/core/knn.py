@@ -1,7 +1,8 @@
-"""k-nearest-neighbour graph of unit-length embeddings: exact for small sets, HNSW for large ones.
+"""k-nearest-neighbour graph of unit-length embeddings: exact blocked search, and the shared result types.
 
 Each image keeps its ``k`` nearest neighbours with their cosine similarity; the pair graph stores those
-edges, so a new cosine threshold regroups from them without any new query.
+edges, so a new cosine threshold regroups from them without any new query. Large collections use the
+approximate index of ``vector_index``; this module's exact search serves small ones and measures recall.
 """
 
 from __future__ import annotations
@@ -14,77 +15,78 @@ K = 10
 EXACT_LIMIT = 20000
 """Up to this many vectors a blocked numpy search is exact and faster than building an HNSW index."""
 _BLOCK = 1024
+_DATABASE_CHUNK = 16384
+"""Stored vectors are turned to float32 this many at a time: a million float16 rows never exist as float32."""
 
 
 @dataclass(frozen=True)
-class HnswParams:
-    """Index parameters; chosen by measured recall against exact search (see the benchmarks)."""
+class Rows:
+    """Rows ``ids`` of an (N, D) float16 or float32 matrix, read a few at a time as float32.
 
-    m: int = 16
-    ef_construction: int = 100
-    ef: int = 64
+    Lets search run over the representatives of a scan without gathering a copy of their vectors.
+    """
+
+    matrix: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> Rows:
+        return cls(matrix, np.arange(len(matrix), dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """float32 copies of the given rows (positions in ``ids``)."""
+        return np.asarray(self.matrix[self.ids[rows]], dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class Neighbours:
-    """Row i: the ids of i's nearest neighbours (best first) and their cosine similarities."""
+    """Row i: the ids of i's nearest neighbours (best first) and their cosine similarities.
+
+    A row with fewer real neighbours than columns pads with similarity ``-inf``.
+    """
 
     index: np.ndarray
     similarity: np.ndarray
 
 
-def nearest(vectors: np.ndarray, k: int = K, params: HnswParams | None = None) -> Neighbours:
-    """The k nearest other vectors of every vector (fewer when there are fewer vectors)."""
-    k = min(k, len(vectors) - 1)
-    if k <= 0:
-        empty = np.empty((len(vectors), 0))
-        return Neighbours(empty.astype(np.int64), empty.astype(np.float32))
-    if len(vectors) <= EXACT_LIMIT and params is None:
-        return exact_nearest(vectors, k)
-    return hnsw_nearest(vectors, k, params or HnswParams())
+def exact_nearest(vectors: np.ndarray | Rows, k: int, rows: np.ndarray | None = None) -> Neighbours:
+    """Blocked brute force over all vectors (or only for ``rows``): memory stays at one chunk of vectors and
+    one block of similarities.
 
-
-def exact_nearest(vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> Neighbours:
-    """Blocked brute force over all vectors (or only for ``rows``): memory stays at one block of similarities.
-
-    With ``rows``, row i of the result holds the neighbours of ``vectors[rows[i]]``.
+    With ``rows``, row i of the result holds the neighbours of vector ``rows[i]``.
     """
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    query_ids = np.arange(len(vectors)) if rows is None else np.asarray(rows, dtype=np.int64)
-    k = min(k, len(vectors) - 1)
-    index = np.empty((len(query_ids), max(k, 0)), dtype=np.int64)
-    similarity = np.empty((len(query_ids), max(k, 0)), dtype=np.float32)
-    if k <= 0:
-        return Neighbours(index, similarity)
-    for lo in range(0, len(query_ids), _BLOCK):
-        ids = query_ids[lo : lo + _BLOCK]
-        block = vectors[ids] @ vectors.T
-        block[np.arange(len(ids)), ids] = -np.inf
-        top = np.argpartition(block, -k, axis=1)[:, -k:]
-        top_sim = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(-top_sim, axis=1)
-        index[lo : lo + len(ids)] = np.take_along_axis(top, order, axis=1)
-        similarity[lo : lo + len(ids)] = np.take_along_axis(top_sim, order, axis=1)
-    return Neighbours(index, similarity)
+    data = vectors if isinstance(vectors, Rows) else Rows.of(vectors)
+    n = len(data)
+    query_ids = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    k = max(min(k, n - 1), 0)
+    best_index = np.zeros((len(query_ids), k), dtype=np.int64)
+    best_sim = np.full((len(query_ids), k), -np.inf, dtype=np.float32)
+    if k == 0:
+        return Neighbours(best_index, best_sim)
+    for start in range(0, n, _DATABASE_CHUNK):
+        stored = data.take(np.arange(start, min(start + _DATABASE_CHUNK, n)))
+        for lo in range(0, len(query_ids), _BLOCK):
+            ids = query_ids[lo : lo + _BLOCK]
+            block = data.take(ids) @ stored.T
+            own = (ids >= start) & (ids < start + len(stored))
+            block[np.flatnonzero(own), ids[own] - start] = -np.inf
+            top = np.argpartition(block, -min(k, block.shape[1]), axis=1)[:, -k:]
+            merged_sim = np.concatenate([best_sim[lo : lo + _BLOCK], np.take_along_axis(block, top, axis=1)], axis=1)
+            merged_index = np.concatenate([best_index[lo : lo + _BLOCK], top + start], axis=1)
+            best_index[lo : lo + _BLOCK], best_sim[lo : lo + _BLOCK] = best_first(merged_index, merged_sim, k)
+    return Neighbours(best_index, best_sim)
 
 
-def hnsw_nearest(vectors: np.ndarray, k: int, params: HnswParams) -> Neighbours:
-    """Approximate search with hnswlib (inner product on unit vectors is the cosine)."""
-    import hnswlib
-
-    index = hnswlib.Index(space="ip", dim=vectors.shape[1])
-    index.init_index(max_elements=len(vectors), M=params.m, ef_construction=params.ef_construction)
-    index.add_items(np.ascontiguousarray(vectors, dtype=np.float32), np.arange(len(vectors)))
-    index.set_ef(max(params.ef, k + 1))
-    labels, distances = index.knn_query(vectors, k=k + 1)
-    similarity = 1.0 - distances
-    not_self = labels != np.arange(len(vectors))[:, None]
-    # Drop each row's own label (or the last column when the row missed itself).
-    keep = np.where(not_self.all(axis=1)[:, None], np.arange(k + 1) < k, not_self)
-    return Neighbours(
-        labels[keep].reshape(len(vectors), k).astype(np.int64),
-        similarity[keep].reshape(len(vectors), k).astype(np.float32),
-    )
+def best_first(index: np.ndarray, similarity: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` most similar entries, most similar first."""
+    top = np.argpartition(-similarity, k - 1, axis=1)[:, :k] if similarity.shape[1] > k else None
+    if top is not None:
+        index, similarity = np.take_along_axis(index, top, axis=1), np.take_along_axis(similarity, top, axis=1)
+    order = np.argsort(-similarity, axis=1, kind="stable")
+    return np.take_along_axis(index, order, axis=1), np.take_along_axis(similarity, order, axis=1)
 
 
 def neighbour_pairs(

@@ -3,20 +3,29 @@
 Identical files collapse onto one representative; candidates among representatives come from the hash
 index and from the embeddings' nearest neighbours, and every candidate gets every score. Scores depend only
 on file content, so a graph from an earlier scan carries over by digest: only contents it has not seen are
-searched, against everything.
+searched, against everything. Large collections find embedding neighbours through an index saved beside the
+cache, so a rescan adds and queries only the new contents' vectors there too.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
-from dedup_gui.core.knn import K, exact_nearest, nearest, neighbour_pairs
+from dedup_gui.core.knn import EXACT_LIMIT, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.model import Method
+from dedup_gui.core.vector_index import IndexParams, VectorIndex
+
+log = logging.getLogger(__name__)
 
 CARRY_OVER_LIMIT = 0.5
 """Search everything anew when more than this share of the contents is new: carrying over saves little."""
@@ -27,10 +36,15 @@ class SearchInput:
     """Per-file facts the search needs, aligned with the scan's file list."""
 
     digests: list[str | None]
-    hashes: list[np.ndarray | None]
+    hashes: Sequence[np.ndarray | None]
     """(2, 8) pHash/dHash per orientation, None where the file was not decoded (exact method)."""
-    embeddings: list[np.ndarray | None] | None
-    """None unless the method uses the CNN."""
+    embeddings: np.ndarray | None
+    """(N, D) float16 or float32, one row per file (rows of files not decoded are not read); None unless the
+    method uses the CNN."""
+    index_file: Path | None = None
+    """Where the neighbour index of a large collection is saved (a suffix is added); None: not saved."""
+    index_key: str = ""
+    """Names the embedding model and its version: an index saved under another key is rebuilt."""
 
 
 def build_graph(
@@ -44,9 +58,9 @@ def build_graph(
     if method is Method.EXACT or len(reps) < 2:
         return _empty(representative, method, digests)
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
-    vectors = np.stack([data.embeddings[i] for i in reps]).astype(np.float32) if data.embeddings else None
+    vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
     carried, new_rows = _carry_over(previous, method, digests[reps])
-    a, b = _candidates(table, vectors, method, thresholds, new_rows)
+    a, b = _candidates(table, vectors, method, thresholds, new_rows, data)
     if carried is not None:
         a, b = _without(a, b, carried[0], carried[1], len(reps))
     phash, variant = _best_hash(table[:, 0], a, b)
@@ -110,24 +124,84 @@ def _without(
 
 
 def _candidates(
-    table: np.ndarray, vectors: np.ndarray | None, method: Method, thresholds: Thresholds, rows: np.ndarray | None
+    table: np.ndarray,
+    vectors: Rows | None,
+    method: Method,
+    thresholds: Thresholds,
+    rows: np.ndarray | None,
+    data: SearchInput,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``."""
     pairs_a: list[np.ndarray] = []
     pairs_b: list[np.ndarray] = []
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
-        found = find_pairs(table[:, 0, 0], table[:, 0, :], radius, rows)
+        with _timed("hash pairs", len(table) if rows is None else len(rows)):
+            found = find_pairs(table[:, 0, 0], table[:, 0, :], radius, rows)
         pairs_a.append(found.a)
         pairs_b.append(found.b)
-    if vectors is not None:
-        neighbours = nearest(vectors) if rows is None else exact_nearest(vectors, K, rows)
+    if vectors is not None and (rows is None or len(rows) > 0):
+        neighbours = _neighbours(vectors, rows, data)
         a, b, _ = neighbour_pairs(neighbours, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
     return key // len(table), key % len(table)
+
+
+def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput) -> Neighbours:
+    """Each queried row's K nearest: exact search while it is the faster, else through the saved index."""
+    queries = np.arange(len(vectors), dtype=np.int64) if rows is None else rows
+    if len(vectors) <= EXACT_LIMIT:
+        with _timed("exact neighbours", len(queries)):
+            return exact_nearest(vectors, K, rows)
+    index, row_of_label = _updated_index(vectors, data)
+    with _timed("index query", len(queries)):
+        return index.query(vectors, queries, row_of_label)
+
+
+def _updated_index(vectors: Rows, data: SearchInput) -> tuple[VectorIndex, np.ndarray]:
+    """The saved index (or a new one) holding every representative, and each label's row.
+
+    Contents no longer present are hidden; an index mostly of absent contents (another folder's) is rebuilt.
+    """
+    params = IndexParams()
+    digests = np.array([(data.digests[i] or "").encode() for i in vectors.ids.tolist()], dtype="S64")
+    with _timed("index load", len(vectors)):
+        index = VectorIndex.load(data.index_file, data.index_key, params, len(vectors)) if data.index_file else None
+    label_rows = _rows_of(index.digests, digests) if index is not None else np.empty(0, dtype=np.int64)
+    if index is None or np.count_nonzero(label_rows >= 0) < CARRY_OVER_LIMIT * len(label_rows):
+        index, label_rows = VectorIndex.create(params, vectors, len(vectors)), np.empty(0, dtype=np.int64)
+    changed = index.show_only(label_rows >= 0)
+    missing = np.setdiff1d(np.arange(len(vectors)), label_rows[label_rows >= 0])
+    if len(missing):
+        with _timed("index add", len(missing)):
+            index.add(vectors, missing, digests[missing])
+    if (changed or len(missing)) and data.index_file is not None:
+        try:
+            with _timed("index save", len(index.digests)):
+                index.save(data.index_file, data.index_key)
+        except OSError as exc:  # a full disk costs the next scan a rebuild, not this scan
+            log.warning("neighbour index not saved: %s", exc)
+    return index, np.concatenate([label_rows, missing])
+
+
+def _rows_of(labels: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """The row of ``digests`` holding each label's digest, -1 where none does."""
+    order = np.argsort(digests)
+    position = np.minimum(np.searchsorted(digests[order], labels), max(len(digests) - 1, 0))
+    found = digests[order][position] == labels if len(digests) else np.zeros(len(labels), dtype=bool)
+    return np.where(found, order[position] if len(digests) else -1, -1)
+
+
+@contextmanager
+def _timed(stage: str, count: int) -> Iterator[None]:
+    """Log a search stage's duration (the log file shows where a large scan's time went)."""
+    started = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - started
+    log.info("%s: %d items in %.2f s", stage, count, seconds, extra={"stage": stage, "seconds": seconds})
 
 
 def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,11 +213,11 @@ def _best_hash(phashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.nd
     return both[np.arange(len(a)), variant].astype(np.int16), variant.astype(np.int8)
 
 
-def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def pair_cosines(vectors: Rows, a: np.ndarray, b: np.ndarray, chunk: int = 8192) -> np.ndarray:
     """Cosine of each pair, a chunk at a time: gathering every pair's rows at once would cost gigabytes."""
     out = np.empty(len(a), dtype=np.float32)
     for lo in range(0, len(a), chunk):
-        out[lo : lo + chunk] = np.einsum("ij,ij->i", vectors[a[lo : lo + chunk]], vectors[b[lo : lo + chunk]])
+        out[lo : lo + chunk] = np.einsum("ij,ij->i", vectors.take(a[lo : lo + chunk]), vectors.take(b[lo : lo + chunk]))
     return out
 
 

@@ -1,11 +1,14 @@
-"""Neighbour search: the HNSW index agrees with exact search; pairs are unique and thresholded."""
+"""Exact neighbour search: the true nearest, never itself, float16 storage read in chunks; unique pairs."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from dedup_gui.core import knn
 from dedup_gui.core.embedding import l2_normalise
-from dedup_gui.core.knn import HnswParams, Neighbours, exact_nearest, hnsw_nearest, nearest, neighbour_pairs
+from dedup_gui.core.knn import Neighbours, Rows, exact_nearest, neighbour_pairs
+from dedup_gui.core.vector_index import nearest
 
 
 def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
@@ -16,24 +19,30 @@ def _clustered(n: int, dim: int = 64, seed: int = 0) -> np.ndarray:
     )
 
 
+def _brute_force(vectors: np.ndarray, k: int) -> np.ndarray:
+    similarity = vectors.astype(np.float32) @ vectors.astype(np.float32).T
+    np.fill_diagonal(similarity, -np.inf)
+    return np.argsort(-similarity, axis=1)[:, :k]
+
+
 def test_exact_search_finds_the_true_nearest_and_never_itself() -> None:
     vectors = _clustered(300)
     found = exact_nearest(vectors, 5)
-    similarity = vectors @ vectors.T
-    np.fill_diagonal(similarity, -np.inf)
-    expected = np.argsort(-similarity, axis=1)[:, :5]
-    assert np.array_equal(np.sort(found.index, axis=1), np.sort(expected, axis=1))
+    assert np.array_equal(np.sort(found.index, axis=1), np.sort(_brute_force(vectors, 5), axis=1))
     assert not np.any(found.index == np.arange(300)[:, None])
     assert np.all(np.diff(found.similarity, axis=1) <= 1e-6)  # best first
 
 
-def test_hnsw_recall_against_exact_search() -> None:
-    vectors = _clustered(3000)
-    exact = exact_nearest(vectors, 10)
-    approx = hnsw_nearest(vectors, 10, HnswParams())
-    recall = np.mean([len(set(exact.index[i]) & set(approx.index[i])) / 10 for i in range(len(vectors))])
-    assert recall >= 0.99
-    assert not np.any(approx.index == np.arange(len(vectors))[:, None])
+def test_exact_search_over_float16_rows_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored vectors read a chunk at a time (here 64) give the same neighbours as one big product."""
+    monkeypatch.setattr(knn, "_DATABASE_CHUNK", 64)
+    vectors = _clustered(400).astype(np.float16)
+    picked = np.arange(0, 400, 2)  # a subset, as the search passes representatives
+    queries = np.array([0, 7, 150, 199])
+    found = exact_nearest(Rows(vectors, picked), 6, queries)
+    expected = _brute_force(vectors[picked], 6)[queries]
+    assert np.array_equal(np.sort(found.index, axis=1), np.sort(expected, axis=1))
+    assert not np.any(found.index == queries[:, None])
 
 
 def test_nearest_handles_tiny_sets() -> None:

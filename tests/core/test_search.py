@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from dedup_gui.core import search
+from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
 
@@ -58,3 +59,67 @@ def test_rescan_after_changes_carries_edges_over(
     assert ["p5 (1).jpg", "p5.jpg", "p5_mirror.jpg"] in _names(carried)
     assert ["p7.jpg", "p7_mirror.jpg", "p7_small.jpg"] in _names(carried)
     assert not any("p3.jpg" in group for group in _names(carried))
+
+
+def _copies(count: int, dim: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unrelated unit vectors, every fourth a near-copy (cosine about 0.9) of the one before; random hashes."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(count, dim)).astype(np.float32)
+    vectors[1::4] = vectors[0::4][: len(vectors[1::4])] + 0.5 * rng.normal(size=(len(vectors[1::4]), dim))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    hashes = np.frombuffer(rng.bytes(count * 16 * 8), dtype=np.uint64).reshape(count, 2, 8)
+    return vectors.astype(np.float16), hashes
+
+
+def _input(vectors: np.ndarray, hashes: np.ndarray, index_file: Path | None) -> search.SearchInput:
+    digests: list[str | None] = [f"{i:040x}" for i in range(len(vectors))]
+    return search.SearchInput(digests, list(hashes), vectors, index_file, "model-a")
+
+
+def _edges(graph: search.PairGraph) -> set[tuple[int, int]]:
+    strong = graph.cosine >= 0.8
+    return set(zip(graph.a[strong].tolist(), graph.b[strong].tolist(), strict=True))
+
+
+def test_large_collection_rescan_adds_and_queries_only_new_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the exact-search limit (lowered here) the index is saved; a rescan with new contents adds and
+    queries only those, and finds the same near-copies as a fresh search."""
+    monkeypatch.setattr(search, "EXACT_LIMIT", 50)
+    vectors, hashes = _copies(600)
+    index_file = tmp_path / "cache.knn"
+    first = search.build_graph(_input(vectors[:560], hashes[:560], index_file), Method.AUTO, Thresholds())
+    assert (tmp_path / "cache.knn.hnsw").exists()
+
+    added: list[int] = []
+    queried: list[int] = []
+    real_add, real_query = search.VectorIndex.add, search.VectorIndex.query
+
+    def add(index: search.VectorIndex, vectors: object, rows: np.ndarray, digests: np.ndarray) -> None:
+        added.append(len(rows))
+        real_add(index, vectors, rows, digests)
+
+    def query(index: search.VectorIndex, vectors: object, rows: np.ndarray, labels: np.ndarray) -> object:
+        queried.append(len(rows))
+        return real_query(index, vectors, rows, labels)
+
+    monkeypatch.setattr(search.VectorIndex, "add", add)
+    monkeypatch.setattr(search.VectorIndex, "query", query)
+    carried = search.build_graph(_input(vectors, hashes, index_file), Method.AUTO, Thresholds(), previous=first)
+    assert added == [40] and queried == [40]
+
+    fresh = search.build_graph(_input(vectors, hashes, None), Method.AUTO, Thresholds())
+    assert _edges(carried) == _edges(fresh)
+    assert {(i, i + 1) for i in range(0, 600, 4)} <= _edges(fresh)
+
+
+def test_damaged_index_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "EXACT_LIMIT", 50)
+    vectors, hashes = _copies(300)
+    index_file = tmp_path / "cache.knn"
+    search.build_graph(_input(vectors, hashes, index_file), Method.CNN, Thresholds())
+    (tmp_path / "cache.knn.hnsw").write_bytes(b"\0" * 100)
+    graph = search.build_graph(_input(vectors, hashes, index_file), Method.CNN, Thresholds())
+    assert {(i, i + 1) for i in range(0, 300, 4)} <= _edges(graph)
+    assert search.VectorIndex.load(index_file, "model-a", search.IndexParams(), 300) is not None  # saved anew
