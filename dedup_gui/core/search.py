@@ -23,7 +23,7 @@ from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.model import Method
-from dedup_gui.core.vector_index import IndexParams, VectorIndex
+from dedup_gui.core.vector_index import VectorIndex, params_for
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def _updated_index(vectors: Rows, data: SearchInput) -> tuple[VectorIndex, np.nd
 
     Contents no longer present are hidden; an index mostly of absent contents (another folder's) is rebuilt.
     """
-    params = IndexParams()
+    params = params_for(len(vectors))
     digests = np.array([(data.digests[i] or "").encode() for i in vectors.ids.tolist()], dtype="S64")
     with _timed("index load", len(vectors)):
         index = VectorIndex.load(data.index_file, data.index_key, params, len(vectors)) if data.index_file else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +20,34 @@ from dedup_gui.core.knn import EXACT_LIMIT, K, Neighbours, Rows, best_first, exa
 INDEX_VERSION = 1
 """Bump when the projection or the file layout changes, so saved indexes are rebuilt."""
 FIT_SAMPLE = 20000
+INDEX_BUDGET = 1 << 30
+"""Bytes the graph index may take: a larger collection keeps fewer dimensions (see ``params_for``)."""
 _CHUNK = 8192
+_QUERY_CHUNK = 256
+"""Queries re-scored at once: their candidates' full vectors are gathered as float32."""
 
 
 @dataclass(frozen=True)
 class IndexParams:
     """Chosen by measured recall@10 against exact full-dimension search (see bench_knn)."""
 
-    dims: int = 128
+    dims: int = 256
     """Principal directions kept in the graph index."""
     m: int = 16
     ef_construction: int = 100
     ef: int = 64
-    candidates: int = 20
+    candidates: int = 30
     """Neighbours fetched from the reduced index per query, then re-scored with full vectors."""
+
+
+def params_for(count: int) -> IndexParams:
+    """The default parameters, with 64 dimensions fewer at a time (down to 128) while an index of ``count``
+    vectors would pass ``INDEX_BUDGET``: a million 1280-d float16 vectors already take 2.4 GiB."""
+    params = IndexParams()
+    dims = params.dims
+    while dims > 128 and count * (4 * dims + 8 * params.m + 16) > INDEX_BUDGET:
+        dims -= 64
+    return replace(params, dims=dims)
 
 
 class VectorIndex:
@@ -93,13 +107,13 @@ class VectorIndex:
         self.index.set_ef(max(self.params.ef, fetch))
         index = np.zeros((len(rows), k), dtype=np.int64)
         similarity = np.full((len(rows), k), -np.inf, dtype=np.float32)
-        for lo in range(0, len(rows), _CHUNK // 4):
-            queries = vectors.take(rows[lo : lo + _CHUNK // 4])
+        for lo in range(0, len(rows), _QUERY_CHUNK):
+            queries = vectors.take(rows[lo : lo + _QUERY_CHUNK])
             labels, _ = self.index.knn_query(self.project(queries), k=fetch)
             found = row_of_label[labels.astype(np.int64)]
             full = vectors.take(found.ravel()).reshape(*found.shape, -1)
             cosine = np.einsum("qd,qcd->qc", queries, full)
-            cosine[found == rows[lo : lo + _CHUNK // 4, None]] = -np.inf
+            cosine[found == rows[lo : lo + _QUERY_CHUNK, None]] = -np.inf
             top_index, top_sim = best_first(found, cosine, min(k, fetch))
             index[lo : lo + len(queries), : top_index.shape[1]] = top_index
             similarity[lo : lo + len(queries), : top_sim.shape[1]] = top_sim

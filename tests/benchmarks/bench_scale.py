@@ -39,7 +39,7 @@ from dedup_gui.core.graph import MIN_COSINE, PRESETS, PairGraph, Thresholds
 from dedup_gui.core.knn import K, Rows, exact_nearest
 from dedup_gui.core.model import Method
 from dedup_gui.core.search import SearchInput, build_graph
-from dedup_gui.core.vector_index import IndexParams, VectorIndex
+from dedup_gui.core.vector_index import VectorIndex, params_for
 
 DIM = 1280
 MEAN_NORM = 0.46
@@ -143,7 +143,7 @@ def run_one(count: int) -> dict[str, object]:
     search_log = logging.getLogger("dedup_gui.core.search")
     search_log.addHandler(stages)
     search_log.setLevel(logging.INFO)
-    result: dict[str, object] = {"count": count, "params": str(IndexParams())}
+    result: dict[str, object] = {"count": count, "params": str(params_for(count))}
     fresh = int(count * RESCAN_SHARE) // 100 * 100
     started = time.perf_counter()
     embeddings = synthetic_embeddings(count + fresh)
@@ -180,7 +180,7 @@ def _recall(embeddings: np.ndarray, digests: list[str | None], index_file: Path)
     """Recall@K of the saved index against exact full-dimension search, on a sample of queries."""
     representative = np.flatnonzero(np.arange(len(embeddings)) % 100 != 99)
     vectors = Rows(embeddings, representative)
-    index = VectorIndex.load(index_file, "bench", IndexParams(), len(vectors))
+    index = VectorIndex.load(index_file, "bench", params_for(len(vectors)), len(vectors))
     assert index is not None, "the saved index did not load"
     labels = np.array([digests[i].encode() for i in representative.tolist()], dtype="S64")
     order = np.argsort(labels)

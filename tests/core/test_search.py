@@ -122,4 +122,4 @@ def test_damaged_index_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "cache.knn.hnsw").write_bytes(b"\0" * 100)
     graph = search.build_graph(_input(vectors, hashes, index_file), Method.CNN, Thresholds())
     assert {(i, i + 1) for i in range(0, 300, 4)} <= _edges(graph)
-    assert search.VectorIndex.load(index_file, "model-a", search.IndexParams(), 300) is not None  # saved anew
+    assert search.VectorIndex.load(index_file, "model-a", search.params_for(300), 300) is not None  # saved anew
