@@ -5,7 +5,8 @@
 Each size runs in a fresh process, so its peak RSS (ru_maxrss) is its own. Figures: generation time, the
 stages of ``search.build_graph`` (hash pairs, neighbour index build and save, kNN queries), neighbour recall@10
 of the index against exact full-dimension search on a sample, planted near-duplicates found, a rescan with 1%
-new contents through the saved index, and ``groups_at`` after a threshold change.
+new contents through the saved index, and ``groups_at`` after a threshold change. ``--method cnn`` leaves the
+hash tier out (its pair search grows faster than linearly with the collection).
 
 How the embeddings are made (``synthetic_embeddings``): 1280-d unit vectors whose spectrum follows real
 EfficientNet-Lite0 features. Measured on 715 distinct real pictures (the dev set's originals and disjoint tiles
@@ -137,13 +138,13 @@ class _Stages(logging.Handler):
             self.seconds[record.stage] = round(self.seconds.get(record.stage, 0.0) + record.seconds, 1)
 
 
-def run_one(count: int) -> dict[str, object]:
+def run_one(count: int, method: Method = Method.AUTO) -> dict[str, object]:
     """Every figure for one collection size (call in a fresh process)."""
     stages = _Stages()
     search_log = logging.getLogger("dedup_gui.core.search")
     search_log.addHandler(stages)
     search_log.setLevel(logging.INFO)
-    result: dict[str, object] = {"count": count, "params": str(params_for(count))}
+    result: dict[str, object] = {"count": count, "method": method.value, "params": str(params_for(count))}
     fresh = int(count * RESCAN_SHARE) // 100 * 100
     started = time.perf_counter()
     embeddings = synthetic_embeddings(count + fresh)
@@ -155,7 +156,7 @@ def run_one(count: int) -> dict[str, object]:
         index_file = Path(folder) / "cache.knn"
         data = SearchInput(digests[:count], hashes[:count], embeddings[:count], index_file, "bench")
         started = time.perf_counter()
-        graph = build_graph(data, Method.AUTO, PRESETS["default"])
+        graph = build_graph(data, method, PRESETS["default"])
         result["build_graph_s"] = round(time.perf_counter() - started, 1)
         result["stages_s"] = dict(stages.seconds)
         result["edges"] = len(graph.a)
@@ -168,7 +169,7 @@ def run_one(count: int) -> dict[str, object]:
         stages.seconds.clear()
         rescan = SearchInput(digests, hashes, embeddings, index_file, "bench")
         started = time.perf_counter()
-        build_graph(rescan, Method.AUTO, PRESETS["default"], previous=graph)
+        build_graph(rescan, method, PRESETS["default"], previous=graph)
         result["rescan_new"] = fresh
         result["rescan_s"] = round(time.perf_counter() - started, 1)
         result["rescan_stages_s"] = dict(stages.seconds)
@@ -222,11 +223,15 @@ def _regroup(graph: PairGraph) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, action="append", help="collection size (repeatable); default 100000")
+    parser.add_argument("--method", choices=[Method.AUTO.value, Method.CNN.value], default=Method.AUTO.value)
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
     for count in args.count or [100_000]:
-        code = f"import json; from tests.benchmarks.bench_scale import run_one; print(json.dumps(run_one({count})))"
+        code = (
+            "import json; from tests.benchmarks.bench_scale import Method, run_one;"
+            f"print(json.dumps(run_one({count}, Method({args.method!r}))))"
+        )
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"count {count} failed:\n{done.stderr[-3000:]}")
