@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from dedup_gui.core.formats import RAW_EXTENSIONS, SNIFF_BYTES, UNSIGNED_TYPES, describe_content, sniff
 from dedup_gui.core.model import ImageInfo
+from dedup_gui.core.rotation_fill import fill_rotation_wedges
 
 SIDE = 224
 """Side of the square working image: the CNN's input size, and ample for 32x32 hashes."""
@@ -169,7 +170,8 @@ def _orient(img: Image.Image, orientation: object) -> Image.Image:
 
 
 def _to_working_image(img: Image.Image) -> Image.Image:
-    """Bring any mode to RGB at ``SIDE`` x ``SIDE``, shrinking before the per-pixel work where it can."""
+    """Bring any mode to RGB at ``SIDE`` x ``SIDE``, shrinking before the per-pixel work where it can, with
+    a straightened photo's corner wedges filled (see ``rotation_fill``)."""
     if img.mode in _SIXTEEN_BIT_MODES:
         img = _sixteen_to_eight_bit(img)
     elif img.mode == "F":
@@ -183,7 +185,10 @@ def _to_working_image(img: Image.Image) -> Image.Image:
     if has_alpha:
         background = Image.new("RGBA", img.size, (*BACKGROUND, 255))
         img = Image.alpha_composite(background, img)
-    return img.convert("RGB") if img.mode != "RGB" else img
+    img = img.convert("RGB") if img.mode != "RGB" else img
+    pixels = np.asarray(img)
+    filled = fill_rotation_wedges(pixels)
+    return img if filled is pixels else Image.fromarray(filled)
 
 
 def _sixteen_to_eight_bit(img: Image.Image) -> Image.Image:

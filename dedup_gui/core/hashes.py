@@ -10,8 +10,8 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-HASH_VERSION = 1
-"""Bump when the hash computation changes, so cached hashes are recomputed (and nothing else)."""
+HASH_VERSION = 2
+"""Bump when the hash computation or the working image it reads changes, so cached hashes are recomputed."""
 
 _T = Image.Transpose
 # Each variant of the dihedral group: how it is produced and how the review names it.

@@ -30,7 +30,7 @@ from dedup_gui.core.workers import analyse_all
 GRAPH_VERSION = 1
 """Bump when candidate search or pair scoring changes, so stored graphs are not reused."""
 
-EMBEDDING_VERSION = 1
+EMBEDDING_VERSION = 2
 """Bump when preprocessing for the CNN changes; the model itself is named by its hash in the kind."""
 
 

@@ -36,7 +36,7 @@ class IndexParams:
     m: int = 16
     ef_construction: int = 100
     ef: int = 64
-    candidates: int = 30
+    candidates: int = 60
     """Neighbours fetched from the reduced index per query, then re-scored with full vectors."""
 
 
