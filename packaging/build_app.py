@@ -97,8 +97,18 @@ def build(dist: Path, work: Path) -> list[str]:
     """Run PyInstaller on the spec; returns its warnings. The full log is kept in the work folder."""
     work.mkdir(parents=True, exist_ok=True)
     log = work / "pyinstaller.log"
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--distpath", str(dist),
-               "--workpath", str(work), str(SPEC)]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work),
+        str(SPEC),
+    ]
     print(f"build_app: building {dist / APP_NAME} (log: {log})", flush=True)
     started = time.monotonic()
     with log.open("w") as out:
@@ -178,9 +188,14 @@ def isolated_env(root: Path, label: str) -> dict[str, str]:
     """The environment for one run: every folder the app writes to (log, cache, data, settings) under root."""
     base = root / label
     env = dict(os.environ)
-    for variable, name in (("DEDUP_GUI_LOG_DIR", "log"), ("DEDUP_GUI_CACHE_DIR", "cache"),
-                           ("DEDUP_GUI_DATA_DIR", "data"), ("XDG_CONFIG_HOME", "config"),
-                           ("XDG_DATA_HOME", "share"), ("XDG_CACHE_HOME", "xdg-cache")):
+    for variable, name in (
+        ("DEDUP_GUI_LOG_DIR", "log"),
+        ("DEDUP_GUI_CACHE_DIR", "cache"),
+        ("DEDUP_GUI_DATA_DIR", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "share"),
+        ("XDG_CACHE_HOME", "xdg-cache"),
+    ):
         (base / name).mkdir(parents=True, exist_ok=True)
         env[variable] = str(base / name)
     return env
@@ -191,8 +206,14 @@ def check_version(exe: Path, root: Path, repeat: int, report: Report) -> None:
     times: list[float] = []
     for attempt in range(repeat):
         started = time.monotonic()
-        result = subprocess.run([exe, "--version"], capture_output=True, text=True, cwd=root, timeout=60,
-                                env=isolated_env(root, f"version-{attempt}"))
+        result = subprocess.run(
+            [exe, "--version"],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=60,
+            env=isolated_env(root, f"version-{attempt}"),
+        )
         times.append(time.monotonic() - started)
         output = result.stdout.strip()
         if result.returncode != 0 or output != expected:
@@ -233,23 +254,37 @@ def check_scan(exe: Path, root: Path, report: Report) -> None:
     result = json.loads(output.read_text())
     summary = result["summary"]
     found = {frozenset(Path(m["path"]).relative_to(folder).as_posix() for m in g["members"]) for g in result["groups"]}
-    report.check("scan: groups", found == expected,
-                 f"{len(found)} groups as expected" if found == expected else
-                 f"missing {sorted(map(sorted, expected - found))}, unexpected {sorted(map(sorted, found - expected))}")
+    report.check(
+        "scan: groups",
+        found == expected,
+        f"{len(found)} groups as expected"
+        if found == expected
+        else f"missing {sorted(map(sorted, expected - found))}, unexpected {sorted(map(sorted, found - expected))}",
+    )
     counts_ok = summary["files"] == count and summary["embedded"] == count and summary["skipped"] == 0
-    report.check("scan: every file decoded and embedded", counts_ok,
-                 f"{count} JPEGs; files {summary['files']}, embedded {summary['embedded']}, "
-                 f"skipped {summary['skipped']}")
-    report.check("scan: model on onnxruntime", summary["provider"] == "CPUExecutionProvider",
-                 f"provider {summary['provider']!r}")
+    report.check(
+        "scan: every file decoded and embedded",
+        counts_ok,
+        f"{count} JPEGs; files {summary['files']}, embedded {summary['embedded']}, skipped {summary['skipped']}",
+    )
+    report.check(
+        "scan: model on onnxruntime", summary["provider"] == "CPUExecutionProvider", f"provider {summary['provider']!r}"
+    )
     if workers is None:
         report.skip("scan: decoding workers", "no /proc on this platform")
     else:
         seen, analysed = workers
-        report.check("scan: decoding workers", analysed > 0,
-                     f"{seen} worker processes of the frozen app seen, {analysed} of them computed pHashes")
-    report.figures.append((f"CLI scan, {count} JPEGs, cold cache", f"{elapsed:.2f} s wall, "
-                           f"{summary.get('elapsed_s', '?')} s by the app's own count"))
+        report.check(
+            "scan: decoding workers",
+            analysed > 0,
+            f"{seen} worker processes of the frozen app seen, {analysed} of them computed pHashes",
+        )
+    report.figures.append(
+        (
+            f"CLI scan, {count} JPEGs, cold cache",
+            f"{elapsed:.2f} s wall, {summary.get('elapsed_s', '?')} s by the app's own count",
+        )
+    )
 
 
 def make_scan_folder(folder: Path) -> set[frozenset[str]]:
@@ -334,8 +369,9 @@ def child_pids(parent: int) -> list[int]:
     return children
 
 
-def check_window(exe: Path, root: Path, repeat: int, report: Report, platform: str = "offscreen",
-                 display: str | None = None) -> None:
+def check_window(
+    exe: Path, root: Path, repeat: int, report: Report, platform: str = "offscreen", display: str | None = None
+) -> None:
     """Start the window on a Qt platform, wait for the log line that says it is shown, then stop it."""
     line = f"window open on the {platform} platform"
     times: list[float] = []
@@ -357,12 +393,18 @@ def check_window(exe: Path, root: Path, repeat: int, report: Report, platform: s
         errors = stderr_path.read_text(errors="replace")
         problems = [word for word in ("unexpected error", "CRITICAL", "Traceback") if word in text + errors]
         if not shown:
-            report.check(f"window opens ({platform})", False,
-                         f"no {line!r} in {log} (exit {process.returncode}); stderr: {errors[-1000:]!r}")
+            report.check(
+                f"window opens ({platform})",
+                False,
+                f"no {line!r} in {log} (exit {process.returncode}); stderr: {errors[-1000:]!r}",
+            )
             return
         if not stopped or problems:
-            report.check(f"window stops ({platform})", False,
-                         f"still running after SIGTERM: {not stopped}; in log/stderr: {problems}")
+            report.check(
+                f"window stops ({platform})",
+                False,
+                f"still running after SIGTERM: {not stopped}; in log/stderr: {problems}",
+            )
             return
     report.check(f"window opens ({platform})", True, f"{line!r} logged, {repeat} start(s)")
     report.check(f"window stops ({platform})", True, "ended on SIGTERM, no error in log or stderr")
@@ -377,8 +419,12 @@ def check_window_on_x11(exe: Path, root: Path, report: Report) -> None:
         report.skip("window opens (xcb)", "no Xvfb")
         return
     read_end, write_end = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
-                              pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_end)
     try:
         with os.fdopen(read_end) as numbers:
@@ -406,10 +452,16 @@ def check_libraries(app: Path, report: Report) -> None:
     missing = []
     for library in libraries:
         result = subprocess.run([ldd, str(library)], capture_output=True, text=True, env=env)
-        missing += [f"{library.relative_to(internal)}: {line.strip()}" for line in result.stdout.splitlines()
-                    if "not found" in line]
-    report.check("bundled libraries resolve", not missing,
-                 f"{len(libraries)} libraries checked with ldd" if not missing else "; ".join(missing[:10]))
+        missing += [
+            f"{library.relative_to(internal)}: {line.strip()}"
+            for line in result.stdout.splitlines()
+            if "not found" in line
+        ]
+    report.check(
+        "bundled libraries resolve",
+        not missing,
+        f"{len(libraries)} libraries checked with ldd" if not missing else "; ".join(missing[:10]),
+    )
 
 
 def wait_for_line(log: Path, line: str, process: subprocess.Popen, timeout_s: float) -> bool:
