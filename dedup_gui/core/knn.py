@@ -14,23 +14,64 @@ import numpy as np
 K = 10
 EXACT_LIMIT = 20000
 """Up to this many vectors a blocked numpy search is exact and faster than building an HNSW index."""
+QUANTISE_ABOVE = 200_000
+"""Collections larger than this keep their embeddings in memory as int8 codes (``Int8Vectors``): a million
+float16 vectors take 2.6 GB, their codes 1.3 GB."""
 _BLOCK = 1024
 _DATABASE_CHUNK = 16384
 """Stored vectors are turned to float32 this many at a time: a million float16 rows never exist as float32."""
 
 
 @dataclass(frozen=True)
+class Int8Vectors:
+    """Unit vectors as int8 codes, each scaled so that its largest component is 127, read back renormalised.
+
+    Half the memory of float16; a cosine between decoded vectors is within about 1e-3 of the exact one
+    (``test_knn`` measures it), far below any threshold's step.
+    """
+
+    codes: np.ndarray
+
+    @classmethod
+    def zeros(cls, count: int, dim: int) -> Int8Vectors:
+        return cls(np.zeros((count, dim), dtype=np.int8))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __setitem__(self, rows: slice | np.ndarray, vectors: np.ndarray) -> None:
+        values = np.asarray(vectors, dtype=np.float32)
+        peak = np.abs(values).max(axis=-1, keepdims=True)
+        self.codes[rows] = np.rint(values * (127 / np.where(peak > 0, peak, 1)))
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        """float32 unit vectors of the given rows (zero rows stay zero)."""
+        values = self.codes[rows].astype(np.float32)
+        norm = np.linalg.norm(values, axis=-1, keepdims=True)
+        return values / np.where(norm > 0, norm, 1)
+
+    def head(self, count: int) -> Int8Vectors:
+        """The first ``count`` vectors, without a copy."""
+        return Int8Vectors(self.codes[:count])
+
+
+def vector_store(count: int, dim: int) -> np.ndarray | Int8Vectors:
+    """Zeroed room for ``count`` embeddings: float16 rows, or int8 codes above ``QUANTISE_ABOVE``."""
+    return Int8Vectors.zeros(count, dim) if count > QUANTISE_ABOVE else np.zeros((count, dim), dtype=np.float16)
+
+
+@dataclass(frozen=True)
 class Rows:
-    """Rows ``ids`` of an (N, D) float16 or float32 matrix, read a few at a time as float32.
+    """Rows ``ids`` of an (N, D) float16 or float32 matrix (or ``Int8Vectors``), read a few at a time as float32.
 
     Lets search run over the representatives of a scan without gathering a copy of their vectors.
     """
 
-    matrix: np.ndarray
+    matrix: np.ndarray | Int8Vectors
     ids: np.ndarray
 
     @classmethod
-    def of(cls, matrix: np.ndarray) -> Rows:
+    def of(cls, matrix: np.ndarray | Int8Vectors) -> Rows:
         return cls(matrix, np.arange(len(matrix), dtype=np.int64))
 
     def __len__(self) -> int:
@@ -52,7 +93,7 @@ class Neighbours:
     similarity: np.ndarray
 
 
-def exact_nearest(vectors: np.ndarray | Rows, k: int, rows: np.ndarray | None = None) -> Neighbours:
+def exact_nearest(vectors: np.ndarray | Int8Vectors | Rows, k: int, rows: np.ndarray | None = None) -> Neighbours:
     """Blocked brute force over all vectors (or only for ``rows``): memory stays at one chunk of vectors and
     one block of similarities.
 

@@ -22,6 +22,7 @@ from dedup_gui.core.embedding import BATCH_SIZE, EMBEDDING_DIM, Embedder, model_
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.hashes import HASH_VERSION
+from dedup_gui.core.knn import Int8Vectors, vector_store
 from dedup_gui.core.model import FileRef, Group, ImageInfo, Method, ScannedFile, Skipped
 from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageMeter
 from dedup_gui.core.search import SearchInput, build_graph
@@ -32,6 +33,9 @@ GRAPH_VERSION = 1
 
 EMBEDDING_VERSION = 2
 """Bump when preprocessing for the CNN changes; the model itself is named by its hash in the kind."""
+
+_FILL_CHUNK = 4096
+"""Embeddings gathered into the search's store this many at a time."""
 
 
 @dataclass(frozen=True)
@@ -171,14 +175,17 @@ def _graph(
     return graph
 
 
-def _embedding_matrix(files: list[ScannedFile], features: _Features) -> np.ndarray:
-    """One float16 row per file (zeros where there is none): half the memory of float32, ample for cosines."""
-    matrix = np.zeros((len(files), EMBEDDING_DIM), dtype=np.float16)
-    for row, file in enumerate(files):
-        vector = features.embeddings.get(file.ref.path)
-        if vector is not None:
-            matrix[row] = vector
-    return matrix
+def _embedding_matrix(files: list[ScannedFile], features: _Features) -> np.ndarray | Int8Vectors:
+    """One row per file (zeros where there is none): float16, or int8 codes for a large collection."""
+    store = vector_store(len(files), EMBEDDING_DIM)
+    for lo in range(0, len(files), _FILL_CHUNK):
+        block = np.zeros((min(_FILL_CHUNK, len(files) - lo), EMBEDDING_DIM), dtype=np.float32)
+        for row, file in enumerate(files[lo : lo + _FILL_CHUNK]):
+            vector = features.embeddings.get(file.ref.path)
+            if vector is not None:
+                block[row] = vector
+        store[lo : lo + len(block)] = block
+    return store
 
 
 def graph_scope(options: ScanOptions, versions: dict[str, int]) -> str:

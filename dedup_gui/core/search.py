@@ -21,7 +21,7 @@ import numpy as np
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
-from dedup_gui.core.knn import EXACT_LIMIT, K, Neighbours, Rows, exact_nearest, neighbour_pairs
+from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.model import Method
 from dedup_gui.core.vector_index import VectorIndex, params_for
 
@@ -38,9 +38,9 @@ class SearchInput:
     digests: list[str | None]
     hashes: Sequence[np.ndarray | None]
     """(2, 8) pHash/dHash per orientation, None where the file was not decoded (exact method)."""
-    embeddings: np.ndarray | None
-    """(N, D) float16 or float32, one row per file (rows of files not decoded are not read); None unless the
-    method uses the CNN."""
+    embeddings: np.ndarray | Int8Vectors | None
+    """(N, D) float16 or float32 (or int8 codes), one row per file (rows of files not decoded are not read);
+    None unless the method uses the CNN."""
     index_file: Path | None = None
     """Where the neighbour index of a large collection is saved (a suffix is added); None: not saved."""
     index_key: str = ""

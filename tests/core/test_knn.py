@@ -58,3 +58,35 @@ def test_neighbour_pairs_are_unique_and_above_the_floor() -> None:
     a, b, sim = neighbour_pairs(neighbours, 0.6)
     pairs = sorted(zip(a.tolist(), b.tolist(), [round(float(s), 2) for s in sim], strict=True))
     assert pairs == [(0, 1, 0.9), (1, 2, 0.7)]
+
+
+def test_int8_codes_keep_cosines_within_a_thousandth() -> None:
+    """Non-negative, mean-dominated vectors like pooled CNN features; zero rows (files not embedded) stay zero."""
+    rng = np.random.default_rng(3)
+    vectors = l2_normalise((0.5 + rng.random((300, 1280)) ** 3).astype(np.float32))
+    vectors[7] = 0
+    store = knn.Int8Vectors.zeros(300, 1280)
+    store[:150] = vectors[:150]
+    store[150:] = vectors[150:].astype(np.float16)
+    decoded = store[np.arange(300)]
+    assert store.codes.dtype == np.int8 and np.abs(store.codes).max() == 127
+    assert not decoded[7].any()
+    error = np.abs(decoded @ decoded.T - vectors @ vectors.T)
+    assert error.max() < 1e-3
+    assert np.array_equal(store.head(10).codes, store.codes[:10])
+
+
+def test_exact_search_over_int8_codes_finds_the_float32_neighbours() -> None:
+    vectors = _clustered(400, dim=256)
+    store = knn.Int8Vectors.zeros(400, 256)
+    store[:] = vectors
+    found = exact_nearest(store, 5)
+    truth = _brute_force(vectors, 5)
+    agreement = np.mean([len(set(f) & set(t)) / 5 for f, t in zip(found.index.tolist(), truth.tolist(), strict=True)])
+    assert agreement > 0.99
+
+
+def test_large_collections_get_int8_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert knn.vector_store(10, 4).dtype == np.float16
+    monkeypatch.setattr(knn, "QUANTISE_ABOVE", 5)
+    assert isinstance(knn.vector_store(10, 4), knn.Int8Vectors)

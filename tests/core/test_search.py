@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dedup_gui.core import search
+from dedup_gui.core import knn, search
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
@@ -123,3 +123,18 @@ def test_damaged_index_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monke
     graph = search.build_graph(_input(vectors, hashes, index_file), Method.CNN, Thresholds())
     assert {(i, i + 1) for i in range(0, 300, 4)} <= _edges(graph)
     assert search.VectorIndex.load(index_file, "model-a", search.params_for(300), 300) is not None  # saved anew
+
+
+def test_int8_embedding_store_groups_like_float16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collection past ``QUANTISE_ABOVE`` searches int8 codes: same groups, cosines within a thousandth."""
+    _write_photos(tmp_path)
+    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "c.sqlite3", workers=0)
+    exact = scan(options)
+    monkeypatch.setattr(knn, "QUANTISE_ABOVE", 0)
+    coded = scan(ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "c2.sqlite3", workers=0))
+    assert _names(coded) == _names(exact) and len(_names(exact)) == len(PHOTOS)
+    pairs = {(a, b): c for a, b, c in zip(exact.graph.a, exact.graph.b, exact.graph.cosine, strict=True)}
+    coded_pairs = {(a, b): c for a, b, c in zip(coded.graph.a, coded.graph.b, coded.graph.cosine, strict=True)}
+    shared = pairs.keys() & coded_pairs.keys()
+    assert len(shared) >= len(PHOTOS)
+    assert max(abs(pairs[p] - coded_pairs[p]) for p in shared) < 1e-3

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup_gui.core.knn import K, Rows, exact_nearest
-from dedup_gui.core.vector_index import IndexParams, VectorIndex, nearest
+from dedup_gui.core.vector_index import CROWDED_DIMS, INDEX_BUDGET, IndexParams, VectorIndex, nearest, params_for
 from tests.benchmarks.bench_scale import synthetic_embeddings
 
 SMALL = IndexParams(dims=32)
@@ -80,3 +80,14 @@ def test_another_key_or_parameters_or_a_damaged_file_load_as_nothing(tmp_path: P
     assert VectorIndex.load(tmp_path / "cache.knn", "model-a", SMALL, 300) is None
     (tmp_path / "cache.knn.npz").write_bytes(b"not an archive")
     assert VectorIndex.load(tmp_path / "cache.knn", "model-a", SMALL, 300) is None
+
+
+def test_parameters_grow_with_crowding_and_shrink_to_the_memory_budget() -> None:
+    def index_bytes(count: int, params: IndexParams) -> int:
+        return count * (4 * params.dims + 8 * params.m + 16)
+
+    assert params_for(100_000) == IndexParams()
+    assert params_for(1_000_000).dims == CROWDED_DIMS and index_bytes(1_000_000, params_for(1_000_000)) < INDEX_BUDGET
+    for count in (2_000_000, 3_000_000):
+        assert params_for(count).dims < CROWDED_DIMS
+        assert index_bytes(count, params_for(count)) <= INDEX_BUDGET or params_for(count).dims == 128
