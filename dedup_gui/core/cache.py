@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,8 +108,14 @@ class FeatureCache:
             raise
         return db
 
-    def lookup(self, refs: Iterable[FileRef], versions: dict[str, int]) -> dict[Path, CachedFile]:
-        """Entries for the refs whose stat facts match, with only the features at the current version."""
+    def lookup(
+        self, refs: Iterable[FileRef], versions: dict[str, int], deferred: Collection[str] = ()
+    ) -> dict[Path, CachedFile]:
+        """Entries for the refs whose stat facts match, with only the features at the current version.
+
+        Features of a ``deferred`` kind are listed with empty data; ``read`` fetches them when needed, so a
+        large collection's embeddings never sit in memory as one bytes object per file.
+        """
         found: dict[Path, CachedFile] = {}
         by_key = {os.fsencode(ref.path): ref for ref in refs}
         keys = list(by_key)
@@ -127,10 +133,29 @@ class FeatureCache:
             if not valid:
                 continue
             marks = ",".join("?" * len(valid))
-            rows = self._db.execute(f"SELECT path, kind, version, data FROM features WHERE path IN ({marks})", valid)
+            kinds = ",".join("?" * len(deferred)) or "NULL"
+            rows = self._db.execute(
+                f"SELECT path, kind, version, CASE WHEN kind IN ({kinds}) THEN x'' ELSE data END"
+                f" FROM features WHERE path IN ({marks})",
+                [*deferred, *valid],
+            )
             for key, kind, version, data in rows:
                 if versions.get(kind) == version:
                     found[by_key[key].path].features[kind] = data
+        return found
+
+    def read(self, paths: list[Path], kind: str, version: int) -> dict[Path, bytes]:
+        """The stored ``kind`` feature at ``version`` of each path that has one (queued writes included)."""
+        self.flush()
+        by_key = {os.fsencode(path): path for path in paths}
+        found: dict[Path, bytes] = {}
+        for chunk in _chunks(list(by_key), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT path, data FROM features WHERE kind = ? AND version = ? AND path IN ({marks})",
+                [kind, version, *chunk],
+            )
+            found.update((by_key[key], data) for key, data in rows)
         return found
 
     def store(self, ref: FileRef, digest: str | None, features: dict[str, tuple[int, bytes]]) -> None:

@@ -89,10 +89,10 @@ class ScanResult:
 
 @dataclass
 class _Features:
-    """Per-path features gathered from the cache and from fresh analysis."""
+    """Per-path hashes gathered from the cache and from fresh analysis. Embeddings stay in the cache until
+    the search reads them into one store (``_embedding_matrix``): a bytes object per file would double them."""
 
     hashes: dict[Path, np.ndarray] = field(default_factory=dict)
-    embeddings: dict[Path, np.ndarray] = field(default_factory=dict)
 
 
 def uses_cnn(method: Method) -> bool:
@@ -115,8 +115,9 @@ def scan(
     features = _Features()
     versions = _versions(options.method)
     with FeatureCache(options.cache_path or paths.default_cache_path()) as cache:
-        cached = cache.lookup(refs, versions)
+        cached = cache.lookup(refs, versions, deferred=[kind for kind in versions if kind.startswith("cnn-")])
         files, requests = _plan(options, refs, cached, skipped, features, versions)
+        del cached  # the image facts and hashes it held now live in ``files`` and ``features``
         stats.from_cache = len(files)
         embedder = Embedder() if uses_cnn(options.method) and requests else None
         stats.provider = embedder.provider if embedder else None
@@ -164,7 +165,7 @@ def _graph(
     data = SearchInput(
         [f.digest for f in files],
         [features.hashes.get(f.ref.path) for f in files],
-        _embedding_matrix(files, features) if uses_cnn(options.method) else None,
+        _embedding_matrix(files, cache, versions) if uses_cnn(options.method) else None,
         cache.path.with_name(f"{cache.path.name}.knn"),
         _cnn_kind(versions) or "",
     )
@@ -175,15 +176,20 @@ def _graph(
     return graph
 
 
-def _embedding_matrix(files: list[ScannedFile], features: _Features) -> np.ndarray | Int8Vectors:
-    """One row per file (zeros where there is none): float16, or int8 codes for a large collection."""
+def _embedding_matrix(
+    files: list[ScannedFile], cache: FeatureCache, versions: dict[str, int]
+) -> np.ndarray | Int8Vectors:
+    """One row per file, read from the cache a chunk at a time (zeros where there is none): float16, or int8
+    codes for a large collection."""
+    kind = _cnn_kind(versions)
     store = vector_store(len(files), EMBEDDING_DIM)
     for lo in range(0, len(files), _FILL_CHUNK):
-        block = np.zeros((min(_FILL_CHUNK, len(files) - lo), EMBEDDING_DIM), dtype=np.float32)
-        for row, file in enumerate(files[lo : lo + _FILL_CHUNK]):
-            vector = features.embeddings.get(file.ref.path)
-            if vector is not None:
-                block[row] = vector
+        chunk = [file.ref.path for file in files[lo : lo + _FILL_CHUNK]]
+        found = cache.read(chunk, kind, versions[kind]) if kind else {}
+        block = np.zeros((len(chunk), EMBEDDING_DIM), dtype=np.float32)
+        for row, path in enumerate(chunk):
+            if path in found:
+                block[row] = np.frombuffer(found[path], dtype="<f2")
         store[lo : lo + len(block)] = block
     return store
 
@@ -264,7 +270,6 @@ class _ResultSink:
         batch, future = self._running
         self._running = None
         for analysis, vector in zip(batch, future.result(), strict=True):
-            self._features.embeddings[analysis.ref.path] = vector
             packed = vector.astype("<f2").tobytes()  # float16 is ample for cosine similarity
             self._store(analysis, {self._cnn_kind: (EMBEDDING_VERSION, packed)})
         self.embedded += len(batch)
@@ -336,8 +341,6 @@ def _plan(
         elif entry is not None and entry.digest and needed <= found.keys():
             files.append(ScannedFile(ref, entry.digest, ImageInfo(**json.loads(found["info"]))))
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
-            if cnn_kind:
-                features.embeddings[ref.path] = np.frombuffer(found[cnn_kind], dtype="<f2")
         else:
             requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
     return files, requests

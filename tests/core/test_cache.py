@@ -74,3 +74,15 @@ def test_corrupt_or_foreign_database_is_moved_aside(tmp_path: Path) -> None:
     with FeatureCache(foreign) as cache:
         assert cache.notices
     assert FeatureCache(foreign).notices == []  # the rebuilt file is ours
+
+
+def test_deferred_features_are_listed_empty_and_read_on_demand(tmp_path: Path) -> None:
+    with FeatureCache(tmp_path / "c.sqlite3") as cache:
+        cache.store(_ref("/p/a.jpg"), "d1", {"hash": (1, b"h"), "cnn": (2, b"vector-a")})
+        cache.flush()
+        cache.store(_ref("/p/b.jpg"), "d2", {"hash": (1, b"h"), "cnn": (1, b"old-vector")})
+        cache.store(_ref("/p/c.jpg"), "d3", {"cnn": (2, b"vector-c")})  # queued, not yet committed
+        entry = cache.lookup([_ref("/p/a.jpg")], {"hash": 1, "cnn": 2}, deferred=["cnn"])[Path("/p/a.jpg")]
+        assert entry.features == {"hash": b"h", "cnn": b""}
+        paths = [Path("/p/a.jpg"), Path("/p/b.jpg"), Path("/p/c.jpg"), Path("/p/missing.jpg")]
+        assert cache.read(paths, "cnn", 2) == {Path("/p/a.jpg"): b"vector-a", Path("/p/c.jpg"): b"vector-c"}
