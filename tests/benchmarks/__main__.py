@@ -64,6 +64,7 @@ BENCHMARKS = (
     Benchmark("bench_scan", ("--photos", "20", "--mixed", "20", "--small", "500")),
     Benchmark("bench_knn", ("--count", "10000", "--settings", "16,100,64")),
     Benchmark("bench_scale", ("--count", "30000")),
+    Benchmark("bench_cached_scan", ("--count", "20000")),
     Benchmark("bench_regroup"),
     Benchmark("bench_gui", ("--images", "200", "--groups", "5000"), _display_or_forced),
     Benchmark("bench_imagededup", ("--photos", "20"), _imagededup_ready),
