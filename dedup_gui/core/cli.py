@@ -126,7 +126,9 @@ class _StderrProgress:
             return
         self._last = now
         line = f"{event.stage.value}: {event.done}"
-        if event.total is not None:
+        if event.empty:
+            line = f"{event.stage.value}: nothing to do"
+        elif event.total is not None:
             line += f"/{event.total}"
         if event.eta_s:
             line += f", about {_duration(event.eta_s)} left"

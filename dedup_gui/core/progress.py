@@ -30,6 +30,11 @@ class ProgressEvent:
     current: str = ""
     finished: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """The stage has nothing to do (a rescan whose files all come from the cache reads no image)."""
+        return self.total == 0
+
 
 ProgressCallback = Callable[[ProgressEvent], None]
 

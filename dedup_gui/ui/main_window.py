@@ -337,7 +337,9 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, max(event.total, 1))
             self.progress.setValue(event.done)
         text = f"{event.stage.value.capitalize()}: {event.done:,}"
-        if event.total is not None:
+        if event.empty:
+            text = f"{event.stage.value.capitalize()}: nothing to do"
+        elif event.total is not None:
             text += f" of {event.total:,} files"
         if event.eta_s and not event.finished:
             text += f", about {duration(event.eta_s)} left"

@@ -90,3 +90,11 @@ def test_module_entry_point_runs_the_cli(folder: Path) -> None:
     assert json.loads(done.stdout)["a.jpg"] == ["a_mirror.jpg"]
     version = subprocess.run([sys.executable, "-m", "dedup_gui", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("dedup-gui ")
+
+
+def test_rescan_says_there_is_nothing_to_read(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["scan", str(folder), "--workers", "0", "--method", "hash"]
+    _run(args, capsys)
+    code, _, err = _run(args, capsys)
+    assert code == 0
+    assert "reading images: nothing to do" in err and "0/0" not in err
