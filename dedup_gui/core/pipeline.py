@@ -115,7 +115,8 @@ def scan(
     features = _Features()
     versions = _versions(options.method)
     with FeatureCache(options.cache_path or paths.default_cache_path()) as cache:
-        cached = cache.lookup(refs, versions, deferred=[kind for kind in versions if kind.startswith("cnn-")])
+        cnn_kind = _cnn_kind(versions)
+        cached = cache.lookup(refs, versions, deferred=[cnn_kind] if cnn_kind else [])
         files, requests = _plan(options, refs, cached, skipped, features, versions)
         del cached  # the image facts and hashes it held now live in ``files`` and ``features``
         stats.from_cache = len(files)

@@ -60,7 +60,7 @@ def build_graph(
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
     vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
     carried, new_rows = _carry_over(previous, method, digests[reps])
-    a, b = _candidates(table, vectors, method, thresholds, new_rows, data)
+    a, b = _candidates(table, vectors, method, thresholds, new_rows, data, digests[reps])
     if carried is not None:
         a, b = _without(a, b, carried[0], carried[1], len(reps))
     phash, variant = _best_hash(table[:, 0], a, b)
@@ -130,8 +130,11 @@ def _candidates(
     thresholds: Thresholds,
     rows: np.ndarray | None,
     data: SearchInput,
+    rep_digests: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``."""
+    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``.
+
+    ``rep_digests`` names the content of each row of ``table`` and ``vectors``."""
     pairs_a: list[np.ndarray] = []
     pairs_b: list[np.ndarray] = []
     if method is not Method.CNN:
@@ -141,7 +144,7 @@ def _candidates(
         pairs_a.append(found.a)
         pairs_b.append(found.b)
     if vectors is not None and (rows is None or len(rows) > 0):
-        neighbours = _neighbours(vectors, rows, data)
+        neighbours = _neighbours(vectors, rows, data, rep_digests)
         a, b, _ = neighbour_pairs(neighbours, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
@@ -150,24 +153,23 @@ def _candidates(
     return key // len(table), key % len(table)
 
 
-def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput) -> Neighbours:
+def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput, rep_digests: np.ndarray) -> Neighbours:
     """Each queried row's K nearest: exact search while it is the faster, else through the saved index."""
     queries = np.arange(len(vectors), dtype=np.int64) if rows is None else rows
     if len(vectors) <= EXACT_LIMIT:
         with _timed("exact neighbours", len(queries)):
             return exact_nearest(vectors, K, rows)
-    index, row_of_label = _updated_index(vectors, data)
+    index, row_of_label = _updated_index(vectors, data, rep_digests)
     with _timed("index query", len(queries)):
         return index.query(vectors, queries, row_of_label)
 
 
-def _updated_index(vectors: Rows, data: SearchInput) -> tuple[VectorIndex, np.ndarray]:
+def _updated_index(vectors: Rows, data: SearchInput, digests: np.ndarray) -> tuple[VectorIndex, np.ndarray]:
     """The saved index (or a new one) holding every representative, and each label's row.
 
     Contents no longer present are hidden; an index mostly of absent contents (another folder's) is rebuilt.
     """
     params = params_for(len(vectors))
-    digests = np.array([(data.digests[i] or "").encode() for i in vectors.ids.tolist()], dtype="S64")
     with _timed("index load", len(vectors)):
         index = VectorIndex.load(data.index_file, data.index_key, params, len(vectors)) if data.index_file else None
     label_rows = _rows_of(index.digests, digests) if index is not None else np.empty(0, dtype=np.int64)
