@@ -1,21 +1,28 @@
 """Find all pairs of 64-bit hashes within a Hamming radius without comparing every pair.
 
-Multi-index hashing: the 64 bits are cut into four 16-bit chunks. Two hashes at distance <= r differ in at
-most ``r // 4`` bits in at least one chunk (pigeonhole), so it is enough to look up, per chunk, the buckets
-of every chunk value within that many bit flips. All lookups are vectorised with numpy.
+Multi-index hashing: the 64 bits are cut into ``m`` chunks. Two hashes at distance <= r differ in at most
+``r // m`` bits in at least one chunk (pigeonhole), so it is enough to look up, per chunk, the buckets of every
+chunk value within that many bit flips. Wide chunks mean many flip patterns to look up but small buckets; narrow
+chunks the reverse. The best width grows with the number of stored hashes (about log2 of it), so the layout is
+chosen per search from a cost estimate. All lookups are vectorised with numpy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
+from math import comb
 
 import numpy as np
 
 from dedup_gui.core.hashes import hamming
 
-CHUNKS = 4
-CHUNK_BITS = 16
+HASH_BITS = 64
+MAX_CHUNK_BITS = 22
+"""Widest chunk: its bucket table holds 2**22 + 1 offsets (32 MiB)."""
+CANDIDATE_COST = 3.0
+"""Work of checking one candidate relative to one bucket lookup (fits the times measured on 20k-300k hashes)."""
 _QUERY_BLOCK = 1 << 17
 
 
@@ -32,16 +39,54 @@ class HammingPairs:
         return len(self.a)
 
 
-def _flip_masks(max_flips: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Layout:
+    """How the 64 bits are cut: chunk widths (low bits first) and the bit flips looked up in each chunk."""
+
+    widths: tuple[int, ...]
+    flips: int
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        return tuple(sum(self.widths[:c]) for c in range(len(self.widths)))
+
+
+def choose_layout(stored_count: int, radius: int) -> Layout:
+    """The chunking with the least expected work per query for ``stored_count`` uniformly spread hashes."""
+    best: tuple[float, Layout] | None = None
+    for chunks in range(-(-HASH_BITS // MAX_CHUNK_BITS), HASH_BITS + 1):
+        layout = Layout(_even_widths(chunks), radius // chunks)
+        cost = sum(
+            _lookups(width, layout.flips) * (1 + CANDIDATE_COST * stored_count / 2**width) for width in layout.widths
+        )
+        if best is None or cost < best[0]:
+            best = (cost, layout)
+    assert best is not None
+    return best[1]
+
+
+def _even_widths(chunks: int) -> tuple[int, ...]:
+    base, extra = divmod(HASH_BITS, chunks)
+    return tuple(base + (1 if c >= chunks - extra else 0) for c in range(chunks))
+
+
+def _lookups(width: int, flips: int) -> int:
+    return sum(comb(width, k) for k in range(min(flips, width) + 1))
+
+
+@lru_cache(maxsize=32)
+def _flip_masks(width: int, flips: int) -> np.ndarray:
     masks = [0]
-    for flips in range(1, max_flips + 1):
-        for bits in combinations(range(CHUNK_BITS), flips):
+    for count in range(1, min(flips, width) + 1):
+        for bits in combinations(range(width), count):
             masks.append(sum(1 << bit for bit in bits))
     return np.array(masks, dtype=np.int64)
 
 
-def _chunk(values: np.ndarray, index: int) -> np.ndarray:
-    return ((values >> np.uint64(index * CHUNK_BITS)) & np.uint64(0xFFFF)).astype(np.int64)
+def _chunk(values: np.ndarray, offset: int, width: int) -> np.ndarray:
+    bits = values >> np.uint64(offset)
+    bits &= np.uint64((1 << width) - 1)
+    return bits.astype(np.int32)
 
 
 def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int, rows: np.ndarray | None = None) -> HammingPairs:
@@ -77,23 +122,25 @@ def _probe(
     found: tuple[list[np.ndarray], ...],
 ) -> None:
     """Append to ``found`` every (query id, stored id, distance, variant) within the radius."""
-    masks = _flip_masks(radius // CHUNKS)
+    layout = choose_layout(len(stored), radius)
     flat_queries = queries.reshape(-1)
     query_owner = np.repeat(query_ids, queries.shape[1])
     query_variant = np.tile(np.arange(queries.shape[1], dtype=np.int8), len(query_ids))
-    for c in range(CHUNKS):
-        keys = _chunk(stored, c)
+    for offset, width in zip(layout.offsets, layout.widths, strict=True):
+        keys = _chunk(stored, offset, width)
         order = np.argsort(keys, kind="stable")
-        starts = np.searchsorted(keys[order], np.arange((1 << CHUNK_BITS) + 1))
-        query_keys = _chunk(flat_queries, c)
-        for mask in masks:
+        sizes = np.bincount(keys, minlength=1 << width).astype(np.int32)
+        starts = np.cumsum(sizes) - sizes
+        query_keys = _chunk(flat_queries, offset, width)
+        for mask in _flip_masks(width, layout.flips):
             for lo in range(0, len(flat_queries), _QUERY_BLOCK):
                 probe = query_keys[lo : lo + _QUERY_BLOCK] ^ mask
-                begin, end = starts[probe], starts[probe + 1]
-                counts = end - begin
-                if not counts.any():
+                counts = sizes[probe]
+                hit = np.flatnonzero(counts)  # most buckets are empty: look up only the others' starts
+                if not len(hit):
                     continue
-                q = np.repeat(np.arange(lo, lo + len(probe)), counts)
+                counts, begin = counts[hit], starts[probe[hit]]
+                q = np.repeat(lo + hit, counts)
                 offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
                 position = order[np.repeat(begin, counts) + offsets]
                 i, j = query_owner[q], stored_ids[position]

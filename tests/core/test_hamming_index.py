@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup_gui.core.hamming_index import find_pairs
+from dedup_gui.core import hamming_index
+from dedup_gui.core.hamming_index import choose_layout, find_pairs
 
 
 def _brute_force(stored: np.ndarray, queries: np.ndarray, radius: int) -> set[tuple[int, int]]:
@@ -58,3 +59,27 @@ def test_reports_the_variant_that_matched() -> None:
 def test_fewer_than_two_hashes_give_no_pairs() -> None:
     one = np.array([7], dtype=np.uint64)
     assert len(find_pairs(one, one[:, None], 8)) == 0
+
+
+@pytest.mark.parametrize("chunks", [3, 4, 5, 9])
+def test_every_layout_finds_the_same_pairs(chunks: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(chunks)
+    base = rng.integers(0, 2**63, size=400, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    base[200:] = _flip_bits(base[:200], count=int(rng.integers(0, 9)), rng=rng)
+    queries = np.stack([base] + [rng.integers(0, 2**63, size=400, dtype=np.uint64) for _ in range(3)], axis=1)
+    layout = hamming_index.Layout(hamming_index._even_widths(chunks), 8 // chunks)
+    monkeypatch.setattr(hamming_index, "choose_layout", lambda count, radius: layout)
+
+    found = find_pairs(base, queries, 8)
+
+    assert set(zip(found.a.tolist(), found.b.tolist(), strict=True)) == _brute_force(base, queries, 8)
+    assert len(found) >= 200
+
+
+def test_layout_widens_with_the_collection() -> None:
+    small, large = choose_layout(1_000, 8), choose_layout(1_000_000, 8)
+    assert max(large.widths) > max(small.widths)
+    for layout in (small, large):
+        assert sum(layout.widths) == 64
+        assert max(layout.widths) <= hamming_index.MAX_CHUNK_BITS
+        assert (layout.flips + 1) * len(layout.widths) > 8  # the pigeonhole bound still holds
