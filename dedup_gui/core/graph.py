@@ -31,6 +31,23 @@ of the dev set (``python -m tests.devset.calibrate``); the README reports the he
 MIN_COSINE = 0.60
 """Lowest cosine threshold the neighbour graph keeps edges for (the slider's lower end)."""
 
+LOOKALIKE_COSINE = 0.90
+"""An image whose K-th nearest distinct neighbour (``knn.K``, 16) is at this cosine or closer belongs to a family
+of look-alikes: text screenshots, scanned pages, chat captures. The CNN sees such pictures at 224 pixels as the
+same texture (different text screenshots score 0.94-0.99, a cropped copy of one 0.94), so its cosine does not
+count for them. Real photos' 16th neighbour stays below 0.62 on the dev set."""
+
+LOOKALIKE_HASH_DISTANCE = 4
+"""Within a family of look-alikes the hash tier asks more: pHash and dHash both within this distance (or the
+threshold, if lower). Different text pages of one layout come as close as pHash 4 (dHash 6); their re-encodes
+and half-size copies stay within pHash 2, dHash 4."""
+
+
+def passes_hash(phash: np.ndarray, dhash: np.ndarray, lookalike: np.ndarray, hash_distance: int) -> np.ndarray:
+    """Whether pairs count as copies by their hashes (see ``LOOKALIKE_HASH_DISTANCE``); works on scalars too."""
+    strict = np.maximum(phash, dhash) <= min(hash_distance, LOOKALIKE_HASH_DISTANCE)
+    return np.where(lookalike, strict, phash <= hash_distance)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -72,6 +89,8 @@ class PairGraph:
     variant: np.ndarray
     cosine: np.ndarray
     """NaN where the pair has no embedding score (hash-only scans)."""
+    lookalike: np.ndarray
+    """True where either image belongs to a family of look-alikes: its cosine is kept but does not count."""
     method: Method = Method.AUTO
     digests: np.ndarray | None = None
     """Each file's content digest (bytes), so a later scan can carry edges over by content."""
@@ -89,12 +108,24 @@ class PairGraph:
         cosine: np.ndarray | None = None,
         method: Method = Method.AUTO,
         digests: np.ndarray | None = None,
+        lookalike: np.ndarray | None = None,
     ) -> PairGraph:
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
-        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, method, digests)
+        if lookalike is None:
+            lookalike = np.zeros(len(a), dtype=bool)
+        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, lookalike, method, digests)
 
-    _ARRAYS: ClassVar[tuple[str, ...]] = ("representative", "a", "b", "phash", "dhash", "variant", "cosine")
+    _ARRAYS: ClassVar[tuple[str, ...]] = (
+        "representative",
+        "a",
+        "b",
+        "phash",
+        "dhash",
+        "variant",
+        "cosine",
+        "lookalike",
+    )
 
     def to_bytes(self) -> bytes:
         """Serialised for the cache (numpy's npz: no pickle)."""
@@ -115,9 +146,9 @@ class PairGraph:
 
     def matching(self, thresholds: Thresholds) -> np.ndarray:
         """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
-        by_hash = self.phash <= thresholds.hash_distance
+        by_hash = passes_hash(self.phash, self.dhash, self.lookalike, thresholds.hash_distance)
         with np.errstate(invalid="ignore"):
-            by_cosine = self.cosine >= thresholds.cosine
+            by_cosine = (self.cosine >= thresholds.cosine) & ~self.lookalike
         if self.method is Method.HASH:
             return by_hash
         if self.method is Method.CNN:
@@ -169,6 +200,7 @@ class PairGraph:
                     dhash_distance=int(self.dhash[k]),
                     transform=VARIANT_NAMES[int(self.variant[k])],
                     cosine=None if np.isnan(self.cosine[k]) else round(float(self.cosine[k]), 4),
+                    lookalike=bool(self.lookalike[k]),
                 )
             )
         return pairs
@@ -205,11 +237,15 @@ def explain(pair: Pair, thresholds: Thresholds) -> str:
     if pair.same_bytes:
         return "same bytes"
     reasons = []
-    if pair.hash_distance is not None and pair.hash_distance <= thresholds.hash_distance:
+    if pair.hash_distance is not None and passes_hash(
+        pair.hash_distance, pair.dhash_distance or 0, pair.lookalike, thresholds.hash_distance
+    ):
         reason = f"hash distance {pair.hash_distance}"
         if pair.transform and pair.transform != VARIANT_NAMES[0]:
             reason += f" ({pair.transform})"
+        if pair.lookalike:
+            reason += f", dHash {pair.dhash_distance} (look-alikes)"
         reasons.append(reason)
-    if pair.cosine is not None and pair.cosine >= thresholds.cosine:
+    if pair.cosine is not None and pair.cosine >= thresholds.cosine and not pair.lookalike:
         reasons.append(f"cosine {pair.cosine:.2f}")
     return ", ".join(reasons) or "below the threshold"

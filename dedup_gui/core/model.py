@@ -66,6 +66,8 @@ class Pair:
     dhash_distance: int | None = None
     transform: str | None = None
     cosine: float | None = None
+    lookalike: bool = False
+    """Either image belongs to a family of look-alikes, so the cosine does not count (``graph.LOOKALIKE_COSINE``)."""
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def to_json(result: ScanResult) -> str:
                         "dhash_distance": p.dhash_distance,
                         "transform": p.transform,
                         "cosine": p.cosine,
+                        "lookalike": p.lookalike,
                         "reason": explain(p, thresholds),
                     }
                     for p in pairs

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
+from dedup_gui.core.graph import LOOKALIKE_COSINE, MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
@@ -60,17 +60,17 @@ def build_graph(
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
     vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
     carried, new_rows = _carry_over(previous, method, digests[reps])
-    a, b = _candidates(table, vectors, method, thresholds, new_rows, data, digests[reps])
+    a, b, crowded = _candidates(table, vectors, method, thresholds, new_rows, data, digests[reps])
     if carried is not None:
         a, b = _without(a, b, carried[0], carried[1], len(reps))
     phash, variant = _best_hash(table[:, 0], a, b)
     dhash = np.minimum(hamming(table[a, 1, variant], table[b, 1, 0]), hamming(table[b, 1, variant], table[a, 1, 0]))
     cosine = pair_cosines(vectors, a, b) if vectors is not None else np.full(len(a), np.nan, np.float32)
-    columns = [a, b, phash, dhash, variant, cosine]
+    columns = [a, b, phash, dhash, variant, cosine, crowded[a] | crowded[b]]
     if carried is not None:
         columns = [np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried, columns, strict=True)]
-    a, b, phash, dhash, variant, cosine = columns
-    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests)
+    a, b, phash, dhash, variant, cosine, lookalike = columns
+    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, lookalike)
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:
@@ -111,6 +111,7 @@ def _carry_over(
         previous.dhash[keep],
         previous.variant[keep],
         previous.cosine[keep],
+        previous.lookalike[keep],
     ]
     return carried, new_rows
 
@@ -131,12 +132,16 @@ def _candidates(
     rows: np.ndarray | None,
     data: SearchInput,
     rep_digests: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``,
+    and which rows belong to a family of look-alikes (known for the rows searched; see ``LOOKALIKE_COSINE``).
 
-    ``rep_digests`` names the content of each row of ``table`` and ``vectors``."""
+    ``rep_digests`` names the content of each row of ``table`` and ``vectors``. A row searched before keeps
+    the verdict of that search: its edges carried over keep their flag, and an edge to a new row takes the new
+    row's, which sees the old rows as neighbours."""
     pairs_a: list[np.ndarray] = []
     pairs_b: list[np.ndarray] = []
+    crowded = np.zeros(len(table), dtype=bool)
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
         with _timed("hash pairs", len(table) if rows is None else len(rows)):
@@ -145,12 +150,20 @@ def _candidates(
         pairs_b.append(found.b)
     if vectors is not None and (rows is None or len(rows) > 0):
         neighbours = _neighbours(vectors, rows, data, rep_digests)
+        crowded[slice(None) if rows is None else rows] = _crowded(neighbours)
         a, b, _ = neighbour_pairs(neighbours, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
-    return key // len(table), key % len(table)
+    return key // len(table), key % len(table), crowded
+
+
+def _crowded(neighbours: Neighbours) -> np.ndarray:
+    """Whether each row's K-th neighbour is a look-alike (never, in a collection of K images or fewer)."""
+    if neighbours.similarity.shape[1] < K:
+        return np.zeros(len(neighbours.similarity), dtype=bool)
+    return neighbours.similarity[:, K - 1] >= LOOKALIKE_COSINE
 
 
 def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput, rep_digests: np.ndarray) -> Neighbours:

@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 
 from dedup_gui.core import knn, search
-from dedup_gui.core.graph import Thresholds
+from dedup_gui.core.graph import Thresholds, explain
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
+from tests.imagegen import resized, text_screenshot
 
 
 def _names(result: ScanResult) -> list[list[str]]:
@@ -138,3 +139,23 @@ def test_int8_embedding_store_groups_like_float16(tmp_path: Path, monkeypatch: p
     shared = pairs.keys() & coded_pairs.keys()
     assert len(shared) >= len(PHOTOS)
     assert max(abs(pairs[p] - coded_pairs[p]) for p in shared) < 1e-3
+
+
+def test_text_screenshots_are_not_grouped_by_the_cnn_alone(tmp_path: Path) -> None:
+    """Different text pages score cosine 0.94-0.99 and some pHash 4-8, so neither the CNN nor a loose hash
+    may group them; a resized copy of one page is still found, by both its hashes."""
+    for seed in range(18):
+        text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
+    resized(text_screenshot(3), 0.5).save(tmp_path / "page03_small.jpg", quality=85)
+
+    result = scan(ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "cache.sqlite3", workers=0))
+
+    assert _names(result) == [["page03.png", "page03_small.jpg"]]
+    (pair,) = result.graph.pairs_within(result.groups[0], result.options.thresholds)
+    assert pair.lookalike and pair.cosine is not None and pair.cosine >= result.options.thresholds.cosine
+    reason = explain(pair, result.options.thresholds)
+    assert reason.startswith("hash distance ") and reason.endswith(f"dHash {pair.dhash_distance} (look-alikes)")
+    loose = Thresholds(hash_distance=8, cosine=0.6)
+    assert not any(len(g.members) > 2 for g in result.regroup(loose))
+    others = ~np.isin(result.graph.a, result.groups[0].members)
+    assert result.graph.lookalike.all() and np.nanmax(result.graph.cosine[others]) > 0.9  # they do look alike

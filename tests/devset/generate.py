@@ -6,8 +6,9 @@ Every source photo is written as ``<photo>.jpg`` plus one file per edit family, 
 (``.png`` for screenshot_upscale); together they form one duplicate group. Hard negatives, files that look
 alike but must stay apart, are written as singletons: the far-apart thirds of a photo that is not otherwise in
 the set (a third of an included photo would be a crop of it, which is ambiguous), the three scikit-image
-textures against each other, and synthetic burst shots whose subject moved. (The stereo motorcycle's second
-view is left out: two views a few centimetres apart are as alike as a re-encode, so no label is right.)
+textures against each other, synthetic burst shots whose subject moved, and screenshots of different text pages
+(a family of look-alikes to a CNN), two of which also come as a half-size JPEG copy. (The stereo motorcycle's
+second view is left out: two views a few centimetres apart are as alike as a re-encode, so no label is right.)
 
 Beside the images: ``ground_truth.json`` (imagededup's ``{file: [other files of its group]}``),
 ``families.json`` (``{file: family}``; "original" and "negative" for unedited files) and ``splits.json``
@@ -28,7 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 from skimage import data
 
-from tests.imagegen import brightened, cropped, greyscale, mirrored, photo_like, resized, rotated90
+from tests.imagegen import brightened, cropped, greyscale, mirrored, photo_like, resized, rotated90, text_screenshot
 
 Edit = Callable[[Image.Image], Image.Image]
 SPLITS = ("tune", "test")
@@ -54,6 +55,8 @@ PHOTOS: dict[str, Callable[[], np.ndarray]] = {
     "text": data.text,
 }
 TEXTURES: dict[str, Callable[[], np.ndarray]] = {"brick": data.brick, "grass": data.grass, "gravel": data.gravel}
+TEXT_PAGES = 20
+PAGE_COPIES = 2
 # A photo seen only as two thirds that share nothing: similar texture, different content.
 THIRDS_OF = {"hubble_deep_field": data.hubble_deep_field}
 
@@ -217,6 +220,15 @@ def build(outdir: Path, limit: int | None = None) -> dict[str, int]:
             name = _save(frame, outdir / f"{burst.name}__shot{shot}.jpg", ORIGINAL_QUALITY)
             families[name] = "negative"
             add_group([name], _split_of(burst.name))
+
+    for page in range(TEXT_PAGES if limit is None else min(limit, TEXT_PAGES)):
+        screenshot = text_screenshot(page)
+        group = [_save(screenshot, outdir / f"text_page{page:02d}.png", ORIGINAL_QUALITY)]
+        families[group[0]] = "original" if page < PAGE_COPIES else "negative"
+        if page < PAGE_COPIES:
+            group.append(_save(resized(screenshot, 0.5), outdir / f"text_page{page:02d}__page_copy.jpg", 85))
+            families[group[1]] = "page_copy"
+        add_group(group, SPLITS[page % 2])
 
     for filename, mapping in (("ground_truth.json", truth), ("families.json", families), ("splits.json", splits)):
         (outdir / filename).write_text(json.dumps(mapping, indent=2, sort_keys=True), encoding="utf-8")
