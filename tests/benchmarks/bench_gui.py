@@ -1,6 +1,6 @@
 """Responsiveness of the review window: event-loop stalls while scanning, and a 50,000-group list.
 
-    python -m tests.benchmarks.bench_gui [--images 2500] [--groups 50000] [--workdir DIR]
+    python -m tests.benchmarks.bench_gui [--images 2500] [--groups 50000] [--workdir DIR] [--json FILE]
 
 1. Scan: the real window scans a folder of small generated photos (with duplicates) while a 10 ms QTimer
    heartbeat records how late each tick fires; the longest gap is the longest stall a person would feel
@@ -17,6 +17,7 @@ user's.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2500, help="originals to generate (30%% get a copy)")
     parser.add_argument("--groups", type=int, default=50_000)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dedup-gui-bench-gui")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     workdir: Path = args.workdir
     os.environ["DEDUP_GUI_CACHE_DIR"] = str(workdir / "cache")
@@ -223,13 +225,18 @@ def main() -> None:
         make_photo_folder(folder, args.images, size=(640, 480))
     for cache in (workdir / "cache").glob("*"):
         cache.unlink()
+    results: dict[str, dict[str, float]] = {}
     for label in ("first scan", "rescan"):
-        figures = scan_in_window(app, folder)
-        print(
-            f"{label}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items())
-        )
-    figures = big_list(app, args.groups, workdir)
-    print("list: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))
+        results[label] = scan_in_window(app, folder)
+        _print_figures(label, results[label])
+    results["list"] = big_list(app, args.groups, workdir)
+    _print_figures("list", results["list"])
+    if args.json:
+        args.json.write_text(json.dumps({"images": args.images, "groups": args.groups, **results}, indent=2))
+
+
+def _print_figures(label: str, figures: dict[str, float]) -> None:
+    print(f"{label}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))
 
 
 if __name__ == "__main__":
