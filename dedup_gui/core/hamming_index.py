@@ -20,7 +20,7 @@ from dedup_gui.core.hashes import hamming
 
 HASH_BITS = 64
 MAX_CHUNK_BITS = 22
-"""Widest chunk: its bucket table holds 2**22 + 1 offsets (32 MiB)."""
+"""Widest chunk: its bucket sizes and starts take 48 MiB."""
 CANDIDATE_COST = 3.0
 """Work of checking one candidate relative to one bucket lookup (fits the times measured on 20k-300k hashes)."""
 _QUERY_BLOCK = 1 << 17
@@ -53,16 +53,16 @@ class Layout:
 
 def choose_layout(stored_count: int, radius: int) -> Layout:
     """The chunking with the least expected work per query for ``stored_count`` uniformly spread hashes."""
-    best: tuple[float, Layout] | None = None
-    for chunks in range(-(-HASH_BITS // MAX_CHUNK_BITS), HASH_BITS + 1):
-        layout = Layout(_even_widths(chunks), radius // chunks)
-        cost = sum(
-            _lookups(width, layout.flips) * (1 + CANDIDATE_COST * stored_count / 2**width) for width in layout.widths
-        )
-        if best is None or cost < best[0]:
-            best = (cost, layout)
-    assert best is not None
-    return best[1]
+    chunk_counts = range(-(-HASH_BITS // MAX_CHUNK_BITS), HASH_BITS + 1)
+    layouts = [Layout(_even_widths(chunks), radius // chunks) for chunks in chunk_counts]
+    return min(layouts, key=lambda layout: _expected_work(layout, stored_count))
+
+
+def _expected_work(layout: Layout, stored_count: int) -> float:
+    """Bucket lookups per query, plus the candidates they return (each dearer than a lookup)."""
+    return sum(
+        _lookups(width, layout.flips) * (1 + CANDIDATE_COST * stored_count / 2**width) for width in layout.widths
+    )
 
 
 def _even_widths(chunks: int) -> tuple[int, ...]:
