@@ -159,3 +159,19 @@ def test_text_screenshots_are_not_grouped_by_the_cnn_alone(tmp_path: Path) -> No
     assert not any(len(g.members) > 2 for g in result.regroup(loose))
     others = ~np.isin(result.graph.a, result.groups[0].members)
     assert result.graph.lookalike.all() and np.nanmax(result.graph.cosine[others]) > 0.9  # they do look alike
+
+
+def test_a_page_added_later_is_judged_as_a_look_alike_too(tmp_path: Path) -> None:
+    """The rescan carries the pages' edges over and searches only the new page, which sees them all."""
+    for seed in range(18):
+        text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
+    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "cache.sqlite3", workers=0)
+    assert scan(options).groups == []
+    text_screenshot(18).save(tmp_path / "page18.png")
+
+    rescan = scan(options)
+
+    assert rescan.groups == [] and rescan.stats.analysed == 1
+    new = next(k for k, f in enumerate(rescan.files) if f.ref.path.name == "page18.png")
+    touching = (rescan.graph.a == new) | (rescan.graph.b == new)
+    assert touching.any() and rescan.graph.lookalike[touching].all()
