@@ -169,6 +169,7 @@ def smoke_test(app: Path, repeat: int) -> Report:
         check_scan(exe, root, report)
         check_window(exe, root, repeat, report)
         check_window_on_x11(exe, root, report)
+        check_window_on_wayland(exe, root, report)
     check_libraries(app, report)
     return report
 
@@ -370,16 +371,21 @@ def child_pids(parent: int) -> list[int]:
 
 
 def check_window(
-    exe: Path, root: Path, repeat: int, report: Report, platform: str = "offscreen", display: str | None = None
+    exe: Path,
+    root: Path,
+    repeat: int,
+    report: Report,
+    platform: str = "offscreen",
+    server: dict[str, str] | None = None,
 ) -> None:
-    """Start the window on a Qt platform, wait for the log line that says it is shown, then stop it."""
+    """Start the window on a Qt platform (``server``: the variables that name its display server), wait for the
+    log line that says it is shown, then stop it."""
     line = f"window open on the {platform} platform"
     times: list[float] = []
     for attempt in range(repeat):
         env = isolated_env(root, f"window-{platform}-{attempt}")
         env["QT_QPA_PLATFORM"] = platform
-        if display is not None:
-            env["DISPLAY"] = display
+        env.update(server or {})
         log = Path(env["DEDUP_GUI_LOG_DIR"]) / "dedup-gui.log"
         stderr_path = root / f"window-{platform}-{attempt}.stderr"
         with stderr_path.open("w") as stderr:
@@ -432,10 +438,41 @@ def check_window_on_x11(exe: Path, root: Path, report: Report) -> None:
         if not number:
             report.check("window opens (xcb)", False, f"Xvfb did not start (exit {server.poll()})")
             return
-        check_window(exe, root, 1, report, platform="xcb", display=f":{number}")
+        check_window(exe, root, 1, report, platform="xcb", server={"DISPLAY": f":{number}"})
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def check_window_on_wayland(exe: Path, root: Path, report: Report) -> None:
+    """The window on the native Wayland plugin, on a private headless Weston compositor when there is one."""
+    weston = shutil.which("weston")
+    if weston is None or not sys.platform.startswith("linux"):
+        report.skip("window opens (wayland)", "no weston")
+        return
+    runtime = root / "wayland-runtime"
+    runtime.mkdir(mode=0o700)
+    socket = "dedup-gui-smoke"
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+    with (root / "weston.log").open("w") as log:
+        compositor = subprocess.Popen(
+            [weston, "--backend=headless-backend.so", f"--socket={socket}", "--idle-time=0"],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not (runtime / socket).exists() and compositor.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not (runtime / socket).exists():
+            report.check("window opens (wayland)", False, f"weston did not start (exit {compositor.poll()})")
+            return
+        server = {"WAYLAND_DISPLAY": socket, "XDG_RUNTIME_DIR": str(runtime)}
+        check_window(exe, root, 1, report, platform="wayland", server=server)
+    finally:
+        compositor.terminate()
+        compositor.wait(timeout=10)
 
 
 def check_libraries(app: Path, report: Report) -> None:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-K = 16
-"""Neighbours kept per image. Beyond the edges themselves, the K-th one's similarity tells whether the image
-belongs to a family of look-alikes (``graph.LOOKALIKE_COSINE``), so K exceeds the size of ordinary groups."""
+K = 10
+"""Neighbours per image that become edges of the pair graph."""
 EXACT_LIMIT = 20000
 """Up to this many vectors a blocked numpy search is exact and faster than building an HNSW index."""
 QUANTISE_ABOVE = 200_000

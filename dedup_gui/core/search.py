@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dedup_gui.core.graph import LOOKALIKE_COSINE, MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
+from dedup_gui.core.graph import (
+    LOOKALIKE_COSINE,
+    LOOKALIKE_RANK,
+    MAX_HASH_DISTANCE,
+    MIN_COSINE,
+    PairGraph,
+    Thresholds,
+)
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
@@ -151,7 +158,8 @@ def _candidates(
     if vectors is not None and (rows is None or len(rows) > 0):
         neighbours = _neighbours(vectors, rows, data, rep_digests)
         crowded[slice(None) if rows is None else rows] = _crowded(neighbours)
-        a, b, _ = neighbour_pairs(neighbours, min(MIN_COSINE, thresholds.cosine), rows)
+        nearest = Neighbours(neighbours.index[:, :K], neighbours.similarity[:, :K])
+        a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
@@ -160,21 +168,22 @@ def _candidates(
 
 
 def _crowded(neighbours: Neighbours) -> np.ndarray:
-    """Whether each row's K-th neighbour is a look-alike (never, in a collection of K images or fewer)."""
-    if neighbours.similarity.shape[1] < K:
+    """Whether each row's neighbour at ``LOOKALIKE_RANK`` is a look-alike (never, in a small collection)."""
+    if neighbours.similarity.shape[1] < LOOKALIKE_RANK:
         return np.zeros(len(neighbours.similarity), dtype=bool)
-    return neighbours.similarity[:, K - 1] >= LOOKALIKE_COSINE
+    return neighbours.similarity[:, LOOKALIKE_RANK - 1] >= LOOKALIKE_COSINE
 
 
 def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput, rep_digests: np.ndarray) -> Neighbours:
-    """Each queried row's K nearest: exact search while it is the faster, else through the saved index."""
+    """Each queried row's ``LOOKALIKE_RANK`` nearest: exact search while it is the faster, else through the
+    saved index."""
     queries = np.arange(len(vectors), dtype=np.int64) if rows is None else rows
     if len(vectors) <= EXACT_LIMIT:
         with _timed("exact neighbours", len(queries)):
-            return exact_nearest(vectors, K, rows)
+            return exact_nearest(vectors, LOOKALIKE_RANK, rows)
     index, row_of_label = _updated_index(vectors, data, rep_digests)
     with _timed("index query", len(queries)):
-        return index.query(vectors, queries, row_of_label)
+        return index.query(vectors, queries, row_of_label, LOOKALIKE_RANK)
 
 
 def _updated_index(vectors: Rows, data: SearchInput, digests: np.ndarray) -> tuple[VectorIndex, np.ndarray]:

@@ -42,7 +42,7 @@ def run_one(count: int, params: IndexParams) -> dict[str, float | int]:
         "ef": params.ef,
         "candidates": params.candidates,
         "graph_seconds": round(seconds, 1),
-        "recall_at_10": round(float(recall), 4),
+        f"recall_at_{K}": round(float(recall), 4),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

@@ -204,7 +204,7 @@ def _recall(embeddings: np.ndarray | Int8Vectors, digests: list[str | None], ind
         for t, s, f in zip(truth.index, truth.similarity, found.index.tolist(), strict=True)
     ]
     return {
-        "recall_at_10": round(float(np.mean(hits)) / K, 4),
+        f"recall_at_{K}": round(float(np.mean(hits)) / K, 4),
         "recall_above_default_cosine": round(sum(h for h, _ in strong) / max(sum(n for _, n in strong), 1), 4),
         f"exact_{RECALL_SAMPLE}_queries_s": round(exact_s, 1),
     }

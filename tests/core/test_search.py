@@ -101,9 +101,9 @@ def test_large_collection_rescan_adds_and_queries_only_new_vectors(
         added.append(len(rows))
         real_add(index, vectors, rows, digests)
 
-    def query(index: search.VectorIndex, vectors: object, rows: np.ndarray, labels: np.ndarray) -> object:
+    def query(index: search.VectorIndex, vectors: object, rows: np.ndarray, labels: np.ndarray, k: int) -> object:
         queried.append(len(rows))
-        return real_query(index, vectors, rows, labels)
+        return real_query(index, vectors, rows, labels, k)
 
     monkeypatch.setattr(search.VectorIndex, "add", add)
     monkeypatch.setattr(search.VectorIndex, "query", query)
