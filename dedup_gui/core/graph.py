@@ -32,10 +32,10 @@ MIN_COSINE = 0.60
 """Lowest cosine threshold the neighbour graph keeps edges for (the slider's lower end)."""
 
 LOOKALIKE_COSINE = 0.90
-"""An image whose 16th nearest distinct neighbour (``LOOKALIKE_RANK``) is at this cosine or closer belongs to a family
-of look-alikes: text screenshots, scanned pages, chat captures. The CNN sees such pictures at 224 pixels as the
-same texture (different text screenshots score 0.94-0.99, a cropped copy of one 0.94), so its cosine does not
-count for them. Real photos' 16th neighbour stays below 0.62 on the dev set."""
+"""An image whose 16th nearest distinct neighbour (``LOOKALIKE_RANK``) is at this cosine or closer belongs to a
+family of look-alikes: text screenshots, scanned pages, chat captures. The CNN sees such pictures at 224 pixels
+as the same texture (different text screenshots score 0.94-0.99, a cropped copy of one 0.94), so its cosine does
+not count for them. Real photos' 16th neighbour stays below 0.62 on the dev set."""
 
 LOOKALIKE_RANK = 16
 """Larger than ordinary groups of copies, so that the neighbour at this rank is not a copy of the image."""
