@@ -77,6 +77,8 @@ class _RegroupCache:
     weight: np.ndarray
     has_copies: np.ndarray
     """Per file: whether it is the representative of two or more identical files."""
+    lookalike: np.ndarray
+    """Per edge: whether either end belongs to a family of look-alikes."""
 
 
 @dataclass
@@ -92,8 +94,9 @@ class PairGraph:
     variant: np.ndarray
     cosine: np.ndarray
     """NaN where the pair has no embedding score (hash-only scans)."""
-    lookalike: np.ndarray
-    """True where either image belongs to a family of look-alikes: its cosine is kept but does not count."""
+    close_neighbours: np.ndarray
+    """Per file (representatives only): how many of its ``LOOKALIKE_RANK`` nearest are at ``LOOKALIKE_COSINE``
+    or closer; all of them make it a look-alike, whose edges' cosines are kept but do not count."""
     method: Method = Method.AUTO
     digests: np.ndarray | None = None
     """Each file's content digest (bytes), so a later scan can carry edges over by content."""
@@ -111,13 +114,14 @@ class PairGraph:
         cosine: np.ndarray | None = None,
         method: Method = Method.AUTO,
         digests: np.ndarray | None = None,
-        lookalike: np.ndarray | None = None,
+        close_neighbours: np.ndarray | None = None,
     ) -> PairGraph:
+        n = len(representative)
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
-        if lookalike is None:
-            lookalike = np.zeros(len(a), dtype=bool)
-        return cls(len(representative), representative, a, b, phash, dhash, variant, cosine, lookalike, method, digests)
+        if close_neighbours is None:
+            close_neighbours = np.zeros(n, dtype=np.uint8)
+        return cls(n, representative, a, b, phash, dhash, variant, cosine, close_neighbours, method, digests)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = (
         "representative",
@@ -127,7 +131,7 @@ class PairGraph:
         "dhash",
         "variant",
         "cosine",
-        "lookalike",
+        "close_neighbours",
     )
 
     def to_bytes(self) -> bytes:
@@ -175,12 +179,19 @@ class PairGraph:
         are not changed after it is built)."""
         if self._cache is None:
             usable = unique_edges(self.a, self.b)
+            crowded = self.close_neighbours >= LOOKALIKE_RANK
             self._cache = _RegroupCache(
                 usable=None if usable.all() else usable,
                 weight=self._weight(),
                 has_copies=np.bincount(self.representative, minlength=self.n) > 1,
+                lookalike=crowded[self.a] | crowded[self.b],
             )
         return self._cache
+
+    @property
+    def lookalike(self) -> np.ndarray:
+        """Per edge: whether either end belongs to a family of look-alikes (its cosine does not count)."""
+        return self._regroup_cache().lookalike
 
     def _weight(self) -> np.ndarray:
         """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
@@ -241,7 +252,10 @@ def explain(pair: Pair, thresholds: Thresholds) -> str:
         return "same bytes"
     reasons = []
     if pair.hash_distance is not None and passes_hash(
-        pair.hash_distance, pair.dhash_distance or 0, pair.lookalike, thresholds.hash_distance
+        pair.hash_distance,
+        pair.dhash_distance if pair.dhash_distance is not None else 64,
+        pair.lookalike,
+        thresholds.hash_distance,
     ):
         reason = f"hash distance {pair.hash_distance}"
         if pair.transform and pair.transform != VARIANT_NAMES[0]:

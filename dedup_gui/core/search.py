@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 CARRY_OVER_LIMIT = 0.5
 """Search everything anew when more than this share of the contents is new: carrying over saves little."""
+WIDE_RANK = 64
+"""Neighbours a rescan asks of each new content, so that earlier contents it is close to learn of it even where
+they are not among its 16 nearest (a family of look-alikes growing)."""
 
 
 @dataclass(frozen=True)
@@ -66,18 +69,24 @@ def build_graph(
         return _empty(representative, method, digests)
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
     vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
-    carried, new_rows = _carry_over(previous, method, digests[reps])
-    a, b, crowded = _candidates(table, vectors, method, thresholds, new_rows, data, digests[reps])
+    carried = _carry_over(previous, method, digests[reps])
+    a, b, close = _candidates(table, vectors, method, thresholds, carried, data, digests[reps])
     if carried is not None:
-        a, b = _without(a, b, carried[0], carried[1], len(reps))
+        a, b = _without(a, b, carried.edges[0], carried.edges[1], len(reps))
     phash, variant = _best_hash(table[:, 0], a, b)
     dhash = np.minimum(hamming(table[a, 1, variant], table[b, 1, 0]), hamming(table[b, 1, variant], table[a, 1, 0]))
     cosine = pair_cosines(vectors, a, b) if vectors is not None else np.full(len(a), np.nan, np.float32)
-    columns = [a, b, phash, dhash, variant, cosine, crowded[a] | crowded[b]]
+    columns = [a, b, phash, dhash, variant, cosine]
     if carried is not None:
-        columns = [np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried, columns, strict=True)]
-    a, b, phash, dhash, variant, cosine, lookalike = columns
-    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, lookalike)
+        columns = [
+            np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried.edges, columns, strict=True)
+        ]
+    a, b, phash, dhash, variant, cosine = columns
+    close_neighbours = np.zeros(len(representative), dtype=np.uint8)
+    close_neighbours[reps] = close
+    return PairGraph.build(
+        representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, close_neighbours
+    )
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:
@@ -93,34 +102,43 @@ def _decoded(hashes: list[np.ndarray | None]) -> np.ndarray:
     return np.array([h is not None for h in hashes], dtype=bool)
 
 
-def _carry_over(
-    previous: PairGraph | None, method: Method, rep_digests: np.ndarray
-) -> tuple[list[np.ndarray] | None, np.ndarray | None]:
-    """Edges of ``previous`` between contents still present (renumbered), and the rows not seen before.
+@dataclass(frozen=True)
+class _CarryOver:
+    """What a rescan keeps of the previous graph, renumbered to this scan's representative rows."""
 
-    Returns (None, None) when a fresh search is the better choice.
-    """
+    edges: list[np.ndarray]
+    """a, b, phash, dhash, variant, cosine of the edges between contents still present."""
+    close: np.ndarray
+    """Each row's close-neighbour count from the previous search (0 for new rows)."""
+    new_rows: np.ndarray
+    lost: np.ndarray
+    """Earlier rows that may have lost a close neighbour: with an edge at ``LOOKALIKE_COSINE`` or closer to a
+    content that is gone, and, when any content is gone, every look-alike (its 16th nearest may be gone)."""
+
+
+def _carry_over(previous: PairGraph | None, method: Method, rep_digests: np.ndarray) -> _CarryOver | None:
+    """What can be kept of ``previous``; None when a fresh search is the better choice."""
     if previous is None or previous.digests is None or previous.method is not method:
-        return None, None
-    old_reps = previous.representative == np.arange(previous.n)
+        return None
+    old_reps = np.flatnonzero(previous.representative == np.arange(previous.n))
     seen = set(previous.digests[old_reps].tolist())
     new_rows = np.array([k for k, d in enumerate(rep_digests.tolist()) if d not in seen], dtype=np.int64)
     if len(new_rows) > CARRY_OVER_LIMIT * len(rep_digests):
-        return None, None
+        return None
     position = {d: k for k, d in enumerate(rep_digests.tolist())}
+    rows = np.array([position.get(d, -1) for d in previous.digests[old_reps].tolist()], dtype=np.int64)
+    close = np.zeros(len(rep_digests), dtype=np.int64)
+    close[rows[rows >= 0]] = previous.close_neighbours[old_reps[rows >= 0]]
     ka = np.array([position.get(d, -1) for d in previous.digests[previous.a].tolist()], dtype=np.int64)
     kb = np.array([position.get(d, -1) for d in previous.digests[previous.b].tolist()], dtype=np.int64)
     keep = (ka >= 0) & (kb >= 0)
-    carried = [
-        np.minimum(ka, kb)[keep],
-        np.maximum(ka, kb)[keep],
-        previous.phash[keep],
-        previous.dhash[keep],
-        previous.variant[keep],
-        previous.cosine[keep],
-        previous.lookalike[keep],
-    ]
-    return carried, new_rows
+    near = previous.cosine >= LOOKALIKE_COSINE
+    lost = np.union1d(ka[near & (ka >= 0) & (kb < 0)], kb[near & (kb >= 0) & (ka < 0)])
+    if (rows < 0).any():
+        lost = np.union1d(lost, np.flatnonzero(close >= LOOKALIKE_RANK))
+    edges = [np.minimum(ka, kb)[keep], np.maximum(ka, kb)[keep]]
+    edges += [previous.phash[keep], previous.dhash[keep], previous.variant[keep], previous.cosine[keep]]
+    return _CarryOver(edges, close, new_rows, lost)
 
 
 def _without(
@@ -136,54 +154,68 @@ def _candidates(
     vectors: Rows | None,
     method: Method,
     thresholds: Thresholds,
-    rows: np.ndarray | None,
+    carried: _CarryOver | None,
     data: SearchInput,
     rep_digests: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of hash-index pairs and embedding-neighbour pairs (touching ``rows`` if given), unique ``a < b``,
-    and which rows belong to a family of look-alikes (known for the rows searched; see ``LOOKALIKE_COSINE``).
+    """Union of hash-index pairs and embedding-neighbour pairs (with ``carried``: touching new rows only),
+    unique ``a < b``, and each row's count of close neighbours (``PairGraph.close_neighbours``).
 
-    ``rep_digests`` names the content of each row of ``table`` and ``vectors``. A row searched before keeps
-    the verdict of that search: its edges carried over keep their flag, and an edge to a new row takes the new
-    row's, which sees the old rows as neighbours."""
+    ``rep_digests`` names the content of each row of ``table`` and ``vectors``. On a rescan, the earlier rows
+    whose nearest may have changed are counted again: those a new row finds close among its ``WIDE_RANK``
+    nearest, and those that may have lost one (``_CarryOver.lost``); the others keep their count, which only
+    the look-alike test reads."""
     pairs_a: list[np.ndarray] = []
     pairs_b: list[np.ndarray] = []
-    crowded = np.zeros(len(table), dtype=bool)
+    rows = None if carried is None else carried.new_rows
+    close = np.zeros(len(table), dtype=np.int64) if carried is None else carried.close.copy()
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
         with _timed("hash pairs", len(table) if rows is None else len(rows)):
             found = find_pairs(table[:, 0, 0], table[:, 0, :], radius, rows)
         pairs_a.append(found.a)
         pairs_b.append(found.b)
-    if vectors is not None and (rows is None or len(rows) > 0):
-        neighbours = _neighbours(vectors, rows, data, rep_digests)
-        crowded[slice(None) if rows is None else rows] = _crowded(neighbours)
+    if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
+        search = _NeighbourSearch(vectors, data, rep_digests)
+        queried = np.arange(len(table), dtype=np.int64) if rows is None else rows
+        neighbours = search(queried, LOOKALIKE_RANK if rows is None else WIDE_RANK)
+        close[queried] = _close_count(neighbours)
+        if carried is not None:
+            found = neighbours.index[neighbours.similarity >= LOOKALIKE_COSINE]
+            recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
+            if len(recount):
+                close[recount] = _close_count(search(recount, LOOKALIKE_RANK))
         nearest = Neighbours(neighbours.index[:, :K], neighbours.similarity[:, :K])
         a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
-    return key // len(table), key % len(table), crowded
+    return key // len(table), key % len(table), np.minimum(close, LOOKALIKE_RANK)
 
 
-def _crowded(neighbours: Neighbours) -> np.ndarray:
-    """Whether each row's neighbour at ``LOOKALIKE_RANK`` is a look-alike (never, in a small collection)."""
-    if neighbours.similarity.shape[1] < LOOKALIKE_RANK:
-        return np.zeros(len(neighbours.similarity), dtype=bool)
-    return neighbours.similarity[:, LOOKALIKE_RANK - 1] >= LOOKALIKE_COSINE
+def _close_count(neighbours: Neighbours) -> np.ndarray:
+    """How many of each row's ``LOOKALIKE_RANK`` nearest are at ``LOOKALIKE_COSINE`` or closer."""
+    return (neighbours.similarity[:, :LOOKALIKE_RANK] >= LOOKALIKE_COSINE).sum(axis=1)
 
 
-def _neighbours(vectors: Rows, rows: np.ndarray | None, data: SearchInput, rep_digests: np.ndarray) -> Neighbours:
-    """Each queried row's ``LOOKALIKE_RANK`` nearest: exact search while it is the faster, else through the
-    saved index."""
-    queries = np.arange(len(vectors), dtype=np.int64) if rows is None else rows
-    if len(vectors) <= EXACT_LIMIT:
-        with _timed("exact neighbours", len(queries)):
-            return exact_nearest(vectors, LOOKALIKE_RANK, rows)
-    index, row_of_label = _updated_index(vectors, data, rep_digests)
-    with _timed("index query", len(queries)):
-        return index.query(vectors, queries, row_of_label, LOOKALIKE_RANK)
+class _NeighbourSearch:
+    """Nearest neighbours of chosen rows: exact search while it is the faster, else through the saved index,
+    brought up to date (and saved) once, before the first query."""
+
+    def __init__(self, vectors: Rows, data: SearchInput, rep_digests: np.ndarray) -> None:
+        self.vectors, self.data, self.rep_digests = vectors, data, rep_digests
+        self._index: tuple[VectorIndex, np.ndarray] | None = None
+
+    def __call__(self, rows: np.ndarray, k: int) -> Neighbours:
+        if len(self.vectors) <= EXACT_LIMIT:
+            with _timed("exact neighbours", len(rows)):
+                return exact_nearest(self.vectors, k, rows)
+        if self._index is None:
+            self._index = _updated_index(self.vectors, self.data, self.rep_digests)
+        index, row_of_label = self._index
+        with _timed("index query", len(rows)):
+            return index.query(self.vectors, rows, row_of_label, k)
 
 
 def _updated_index(vectors: Rows, data: SearchInput, digests: np.ndarray) -> tuple[VectorIndex, np.ndarray]:

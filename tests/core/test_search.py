@@ -148,7 +148,7 @@ def test_text_screenshots_are_not_grouped_by_the_cnn_alone(tmp_path: Path) -> No
         text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
     resized(text_screenshot(3), 0.5).save(tmp_path / "page03_small.jpg", quality=85)
 
-    result = scan(ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "cache.sqlite3", workers=0))
+    result = scan(ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}.sqlite3", workers=0))
 
     assert _names(result) == [["page03.png", "page03_small.jpg"]]
     (pair,) = result.graph.pairs_within(result.groups[0], result.options.thresholds)
@@ -161,17 +161,40 @@ def test_text_screenshots_are_not_grouped_by_the_cnn_alone(tmp_path: Path) -> No
     assert result.graph.lookalike.all() and np.nanmax(result.graph.cosine[others]) > 0.9  # they do look alike
 
 
-def test_a_page_added_later_is_judged_as_a_look_alike_too(tmp_path: Path) -> None:
-    """The rescan carries the pages' edges over and searches only the new page, which sees them all."""
-    for seed in range(18):
+def test_a_family_of_look_alikes_that_grows_is_judged_like_a_fresh_scan(tmp_path: Path) -> None:
+    """Ten pages are too few to be told apart from a group of copies (the CNN groups them); with eight more a
+    fresh scan calls all of them look-alikes, and so must the rescan that searches only the eight new ones."""
+    for seed in range(10):
         text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
-    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / "cache.sqlite3", workers=0)
-    assert scan(options).groups == []
-    text_screenshot(18).save(tmp_path / "page18.png")
+    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}.sqlite3", workers=0)
+    assert len(scan(options).groups) == 1
+    for seed in range(10, 18):
+        text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
 
     rescan = scan(options)
+    fresh = scan(
+        ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}-fresh.sqlite3", workers=0)
+    )
 
-    assert rescan.groups == [] and rescan.stats.analysed == 1
-    new = next(k for k, f in enumerate(rescan.files) if f.ref.path.name == "page18.png")
-    touching = (rescan.graph.a == new) | (rescan.graph.b == new)
-    assert touching.any() and rescan.graph.lookalike[touching].all()
+    assert rescan.stats.analysed == 8
+    assert _names(rescan) == _names(fresh) == []
+    assert rescan.graph.lookalike.all() and fresh.graph.lookalike.all()
+    assert (rescan.graph.close_neighbours == fresh.graph.close_neighbours).all()
+
+
+def test_a_family_of_look_alikes_that_shrinks_is_judged_like_a_fresh_scan(tmp_path: Path) -> None:
+    """Eighteen pages are look-alikes; after eight are removed, the ten left are counted again."""
+    for seed in range(18):
+        text_screenshot(seed).save(tmp_path / f"page{seed:02d}.png")
+    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}.sqlite3", workers=0)
+    assert scan(options).groups == []
+    for seed in range(10, 18):
+        (tmp_path / f"page{seed:02d}.png").unlink()
+
+    rescan = scan(options)
+    fresh = scan(
+        ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}-fresh.sqlite3", workers=0)
+    )
+
+    assert len(fresh.groups) == 1 and _names(rescan) == _names(fresh)
+    assert (rescan.graph.close_neighbours == fresh.graph.close_neighbours).all()
