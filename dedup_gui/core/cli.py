@@ -210,7 +210,8 @@ def _print_summary(result: ScanResult, quiet: bool) -> None:
         return
     facts = report.summary(result)
     print(
-        f"{facts['files']} images, {facts['groups']} groups, {facts['duplicates']} duplicates"
+        f"{report.counted(facts['files'], 'image')}, {report.counted(facts['groups'], 'group')},"
+        f" {report.counted(facts['duplicates'], 'duplicate')}"
         f" ({facts['reclaimable_bytes'] / 1e6:.1f} MB to reclaim), {facts['skipped']} skipped,"
         f" {facts['decoded']} decoded, {facts['from_cache']} from cache, {facts['elapsed_s']:.1f} s",
         file=sys.stderr,

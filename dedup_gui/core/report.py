@@ -40,6 +40,11 @@ def reclaimable_bytes(result: ScanResult, group: Group) -> int:
     return sum(sizes) - max(sizes)
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 group", "2 groups", "1,024 images": a count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
+
+
 def to_json(result: ScanResult) -> str:
     """Groups with members, file facts and the reason each pair matched; skipped files with reasons."""
     thresholds = result.options.thresholds

@@ -36,6 +36,7 @@ from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, uses_cnn
 from dedup_gui.core.progress import ProgressEvent, Stage
+from dedup_gui.core.report import counted
 from dedup_gui.core.review_state import ReviewState
 from dedup_gui.ui import rules, trash
 from dedup_gui.ui.accessible import named
@@ -471,7 +472,8 @@ class MainWindow(QMainWindow):
             return
         marked, size = self.session.totals()
         self.summary_label.setText(
-            f"{len(self.session.groups):,} groups · {marked:,} files marked · {human_bytes(size)} to reclaim"
+            f"{counted(len(self.session.groups), 'group')} · {counted(marked, 'file')} marked"
+            f" · {human_bytes(size)} to reclaim"
         )
         self.trash_action.setEnabled(marked > 0 and not self.trash.busy())
 

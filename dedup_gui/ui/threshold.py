@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, PRESETS, Thresholds
+from dedup_gui.core.report import counted
 from dedup_gui.ui.accessible import named
 
 DEBOUNCE_MS = 120
@@ -91,7 +92,7 @@ class ThresholdControl(QWidget):
         self._show(thresholds)
 
     def set_group_count(self, count: int | None) -> None:
-        self.count_label.setText("" if count is None else f"{count:,} groups")
+        self.count_label.setText("" if count is None else counted(count, "group"))
 
     @Slot(int)
     def _on_slider(self, value: int) -> None:

@@ -42,7 +42,7 @@ def test_json_lists_groups_pairs_and_skipped(folder: Path, capsys: pytest.Captur
     assert doc["skipped"] == [{"path": str(folder / "notes.jpg"), "reason": doc["skipped"][0]["reason"]}]
     assert "not an image" in doc["skipped"][0]["reason"]
     assert doc["summary"]["files"] == 3 and doc["summary"]["skipped"] == 1
-    assert "1 groups" in err and "skipped: 1 not an image" in err
+    assert "1 group," in err and "skipped: 1 not an image" in err
 
 
 def test_imagededup_format_lists_every_file(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:

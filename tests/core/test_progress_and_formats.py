@@ -13,6 +13,7 @@ from dedup_gui.core.analysis import AnalysisRequest, analyse
 from dedup_gui.core.formats import describe_content, sniff
 from dedup_gui.core.model import FileRef
 from dedup_gui.core.progress import CancelToken, ProgressEvent, Stage, StageMeter
+from dedup_gui.core.report import counted
 
 
 def test_meter_reports_eta_from_the_rate_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +61,8 @@ def test_permission_denied_is_a_reason_not_a_crash(tmp_path: Path, monkeypatch: 
     st = path.stat()
     result = analyse(AnalysisRequest(FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)))
     assert (result.error, result.lasting) == ("permission denied", False)
+
+
+def test_counts_take_the_noun_in_the_right_number() -> None:
+    assert [counted(n, "group") for n in (0, 1, 2)] == ["0 groups", "1 group", "2 groups"]
+    assert counted(1024, "image") == "1,024 images"
