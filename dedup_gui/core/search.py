@@ -176,22 +176,27 @@ def _candidates(
         pairs_a.append(found.a)
         pairs_b.append(found.b)
     if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
-        search = _NeighbourSearch(vectors, data, rep_digests)
-        queried = np.arange(len(table), dtype=np.int64) if rows is None else rows
-        neighbours = search(queried, LOOKALIKE_RANK if rows is None else WIDE_RANK)
-        close[queried] = _close_count(neighbours)
-        if carried is not None:
-            found = neighbours.index[neighbours.similarity >= LOOKALIKE_COSINE]
-            recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
-            if len(recount):
-                close[recount] = _close_count(search(recount, LOOKALIKE_RANK))
-        nearest = Neighbours(neighbours.index[:, :K], neighbours.similarity[:, :K])
+        nearest = _nearest_and_counts(_NeighbourSearch(vectors, data, rep_digests), carried, close)
         a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), rows)
         pairs_a.append(a)
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
     return key // len(table), key % len(table), np.minimum(close, LOOKALIKE_RANK)
+
+
+def _nearest_and_counts(search: _NeighbourSearch, carried: _CarryOver | None, close: np.ndarray) -> Neighbours:
+    """The K nearest of the rows searched, with ``close`` updated (see ``_candidates``). The search, and with it
+    a large collection's index, is released on return, before the edges are made."""
+    queried = np.arange(len(close), dtype=np.int64) if carried is None else carried.new_rows
+    neighbours = search(queried, LOOKALIKE_RANK if carried is None else WIDE_RANK)
+    close[queried] = _close_count(neighbours)
+    if carried is not None:
+        found = neighbours.index[neighbours.similarity >= LOOKALIKE_COSINE]
+        recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
+        if len(recount):
+            close[recount] = _close_count(search(recount, LOOKALIKE_RANK))
+    return Neighbours(neighbours.index[:, :K].copy(), neighbours.similarity[:, :K].copy())
 
 
 def _close_count(neighbours: Neighbours) -> np.ndarray:
