@@ -9,8 +9,9 @@ in any Python 3.11+ and re-runs itself inside that venv, whose numpy and Pillow 
 
 The smoke test: ``--version``; a CLI scan of a generated folder (expected groups, the bundled model on
 onnxruntime's CPU provider, decoding workers seen running inside the frozen app); the window started on Qt's
-offscreen platform (and on xcb under Xvfb when installed), then stopped; ``ldd`` on every bundled library. It
-exits non-zero with the reason when a check fails, and prints the bundle size and start-up times.
+offscreen platform (and on xcb under Xvfb, on Wayland under a headless Weston, when installed), then stopped;
+``ldd`` on every bundled library. It exits non-zero with the reason when a check fails, and prints the bundle
+size and start-up times.
 """
 
 from __future__ import annotations
