@@ -90,6 +90,9 @@ class FeatureCache:
         db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout = 30000")
+            # Checked and created under the write lock: a second process opening a cache the first is still
+            # creating waits for it, instead of seeing tables without the id and moving the cache aside.
+            db.execute("BEGIN IMMEDIATE")
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
@@ -97,12 +100,13 @@ class FeatureCache:
                 raise sqlite3.DatabaseError(
                     f"not a dedup_gui cache of schema {SCHEMA_VERSION} (id {app_id:#x}, version {version})"
                 )
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.executescript(_SCHEMA)
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.commit()
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError:
             db.close()
             raise
