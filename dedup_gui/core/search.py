@@ -182,7 +182,7 @@ def _candidates(
         pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
-    return key // len(table), key % len(table), np.minimum(close, LOOKALIKE_RANK)
+    return key // len(table), key % len(table), close
 
 
 def _nearest_and_counts(search: _NeighbourSearch, carried: _CarryOver | None, close: np.ndarray) -> Neighbours:
