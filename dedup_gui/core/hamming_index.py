@@ -92,6 +92,9 @@ def _chunk(values: np.ndarray, offset: int, width: int) -> np.ndarray:
 def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int, rows: np.ndarray | None = None) -> HammingPairs:
     """All pairs (i, j), i < j, with ``min_v hamming(queries[i, v], stored[j]) <= radius`` (either way round).
 
+    The variants are what is indexed and the upright hashes what is looked up: the same pairs as looking up
+    every variant, with a V-th of the lookups (each returns V times the candidates, the cheaper side).
+
     Args:
         stored: (N,) uint64, each image's upright hash.
         queries: (N, V) uint64, each image's hash under each of V variants (column 0 upright).
@@ -105,35 +108,36 @@ def find_pairs(stored: np.ndarray, queries: np.ndarray, radius: int, rows: np.nd
         return _best_per_pair([], [], [], [], n)
     found: tuple[list[np.ndarray], ...] = ([], [], [], [])
     if rows is None:
-        _probe(stored, everyone, queries, everyone, radius, found)
+        _probe(queries, everyone, stored, everyone, radius, found)
     else:
         rows = np.asarray(rows, dtype=np.int64)
-        _probe(stored, everyone, queries[rows], rows, radius, found)  # new images' variants vs everyone
-        _probe(stored[rows], rows, queries, everyone, radius, found)  # everyone's variants vs new images
+        _probe(queries[rows], rows, stored, everyone, radius, found)  # new images' variants vs everyone
+        _probe(queries, everyone, stored[rows], rows, radius, found)  # everyone's variants vs new images
     return _best_per_pair(*found, n)
 
 
 def _probe(
-    stored: np.ndarray,
-    stored_ids: np.ndarray,
-    queries: np.ndarray,
-    query_ids: np.ndarray,
+    variants: np.ndarray,
+    variant_ids: np.ndarray,
+    upright: np.ndarray,
+    upright_ids: np.ndarray,
     radius: int,
     found: tuple[list[np.ndarray], ...],
 ) -> None:
-    """Append to ``found`` every (query id, stored id, distance, variant) within the radius."""
-    layout = choose_layout(len(stored), radius)
-    flat_queries = queries.reshape(-1)
-    query_owner = np.repeat(query_ids, queries.shape[1])
-    query_variant = np.tile(np.arange(queries.shape[1], dtype=np.int8), len(query_ids))
+    """Append to ``found`` every (variant owner, upright id, distance, variant) within the radius, indexing the
+    (M, V) ``variants`` and looking up the ``upright`` hashes."""
+    flat = variants.reshape(-1)
+    owner = np.repeat(variant_ids, variants.shape[1])
+    variant = np.tile(np.arange(variants.shape[1], dtype=np.int8), len(variant_ids))
+    layout = choose_layout(len(flat), radius)
     for offset, width in zip(layout.offsets, layout.widths, strict=True):
-        keys = _chunk(stored, offset, width)
+        keys = _chunk(flat, offset, width)
         order = np.argsort(keys, kind="stable")
         sizes = np.bincount(keys, minlength=1 << width).astype(np.int32)
         starts = np.cumsum(sizes) - sizes
-        query_keys = _chunk(flat_queries, offset, width)
+        query_keys = _chunk(upright, offset, width)
         for mask in _flip_masks(width, layout.flips):
-            for lo in range(0, len(flat_queries), _QUERY_BLOCK):
+            for lo in range(0, len(upright), _QUERY_BLOCK):
                 probe = query_keys[lo : lo + _QUERY_BLOCK] ^ mask
                 counts = sizes[probe]
                 hit = np.flatnonzero(counts)  # most buckets are empty: look up only the others' starts
@@ -143,12 +147,12 @@ def _probe(
                 q = np.repeat(lo + hit, counts)
                 offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
                 position = order[np.repeat(begin, counts) + offsets]
-                i, j = query_owner[q], stored_ids[position]
+                i, j = owner[position], upright_ids[q]
                 keep = i != j
                 q, i, j, position = q[keep], i[keep], j[keep], position[keep]
-                d = hamming(flat_queries[q], stored[position])
+                d = hamming(flat[position], upright[q])
                 close = d <= radius
-                for bucket, values in zip(found, (i[close], j[close], d[close], query_variant[q[close]]), strict=True):
+                for bucket, values in zip(found, (i[close], j[close], d[close], variant[position[close]]), strict=True):
                     bucket.append(values)
 
 
