@@ -31,19 +31,35 @@ of the dev set (``python -m tests.devset.calibrate``); the README reports the he
 MIN_COSINE = 0.60
 """Lowest cosine threshold the neighbour graph keeps edges for (the slider's lower end)."""
 
-LOOKALIKE_COSINE = 0.90
-"""An image whose 16th nearest distinct neighbour (``LOOKALIKE_RANK``) is at this cosine or closer belongs to a
-family of look-alikes: text screenshots, scanned pages, chat captures. The CNN sees such pictures at 224 pixels
-as the same texture (different text screenshots score 0.94-0.99, a cropped copy of one 0.94), so its cosine does
-not count for them. Real photos' 16th neighbour stays below 0.62 on the dev set."""
-
 LOOKALIKE_RANK = 16
-"""Larger than ordinary groups of copies, so that the neighbour at this rank is not a copy of the image."""
+"""Larger than ordinary groups of copies, so that an image's neighbour at this rank is not a copy of it: its
+cosine tells how crowded the image's neighbourhood is (its "crowding")."""
+
+CROWD_MARGIN = 0.10
+"""A cosine counts only if it exceeds both images' crowding by this much: a copy must stand out from the
+pictures that merely look alike. Generated abstract pictures score 0.75-0.88 against each other (16th neighbour
+0.78-0.87), their copies 0.95 and more; real photos' 16th neighbour stays below 0.62 on the dev set."""
+
+CROWD_FLOOR = 0.70
+"""Crowding below this is ordinary and recorded as 0: a cosine of at least ``MIN_COSINE`` stands out from it
+(nearly: 0.70 + ``CROWD_MARGIN`` is the default threshold's 0.75 plus a little)."""
+
+LOOKALIKE_COSINE = 1.0 - CROWD_MARGIN
+"""An image crowded at this cosine or closer belongs to a family of look-alikes: text screenshots, scanned
+pages, chat captures. No cosine can stand out there (the CNN sees such pictures at 224 pixels as the same
+texture: different text screenshots score 0.94-0.99, a cropped copy of one 0.94), so the hashes decide alone."""
 
 LOOKALIKE_HASH_DISTANCE = 4
 """Within a family of look-alikes the hash tier asks more: pHash and dHash both within this distance (or the
 threshold, if lower). Different text pages of one layout come as close as pHash 4 (dHash 6); their re-encodes
 and half-size copies stay within pHash 2, dHash 4."""
+
+
+def stands_out(cosine: np.ndarray, crowding: np.ndarray) -> np.ndarray:
+    """Whether a pair's cosine may count (see ``CROWD_MARGIN``), given the larger crowding of its two images;
+    works on scalars too."""
+    with np.errstate(invalid="ignore"):
+        return (cosine >= crowding + CROWD_MARGIN) & (crowding < LOOKALIKE_COSINE)
 
 
 def passes_hash(phash: np.ndarray, dhash: np.ndarray, lookalike: np.ndarray, hash_distance: int) -> np.ndarray:
@@ -79,6 +95,8 @@ class _RegroupCache:
     """Per file: whether it is the representative of two or more identical files."""
     lookalike: np.ndarray
     """Per edge: whether either end belongs to a family of look-alikes."""
+    crowded: np.ndarray
+    """Per edge: whether its cosine does not count, as it does not stand out from the ends' crowding."""
 
 
 @dataclass
@@ -94,9 +112,10 @@ class PairGraph:
     variant: np.ndarray
     cosine: np.ndarray
     """NaN where the pair has no embedding score (hash-only scans)."""
-    close_neighbours: np.ndarray
-    """Per file (representatives only): how many of its ``LOOKALIKE_RANK`` nearest are at ``LOOKALIKE_COSINE``
-    or closer; all of them make it a look-alike, whose edges' cosines are kept but do not count."""
+    crowding: np.ndarray
+    """Per file (representatives only), float16: the cosine of its ``LOOKALIKE_RANK``-th nearest distinct
+    neighbour, 0 below ``CROWD_FLOOR``. Edges whose cosine does not stand out from it keep their cosine, which
+    does not count."""
     method: Method = Method.AUTO
     digests: np.ndarray | None = None
     """Each file's content digest (bytes), so a later scan can carry edges over by content."""
@@ -114,14 +133,13 @@ class PairGraph:
         cosine: np.ndarray | None = None,
         method: Method = Method.AUTO,
         digests: np.ndarray | None = None,
-        close_neighbours: np.ndarray | None = None,
+        crowding: np.ndarray | None = None,
     ) -> PairGraph:
         n = len(representative)
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
-        if close_neighbours is None:
-            close_neighbours = np.zeros(n, dtype=np.uint8)
-        return cls(n, representative, a, b, phash, dhash, variant, cosine, close_neighbours, method, digests)
+        crowding = np.zeros(n, dtype=np.float16) if crowding is None else crowding.astype(np.float16)
+        return cls(n, representative, a, b, phash, dhash, variant, cosine, crowding, method, digests)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = (
         "representative",
@@ -131,7 +149,7 @@ class PairGraph:
         "dhash",
         "variant",
         "cosine",
-        "close_neighbours",
+        "crowding",
     )
 
     def to_bytes(self) -> bytes:
@@ -155,7 +173,7 @@ class PairGraph:
         """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
         by_hash = passes_hash(self.phash, self.dhash, self.lookalike, thresholds.hash_distance)
         with np.errstate(invalid="ignore"):
-            by_cosine = (self.cosine >= thresholds.cosine) & ~self.lookalike
+            by_cosine = (self.cosine >= thresholds.cosine) & ~self._regroup_cache().crowded
         if self.method is Method.HASH:
             return by_hash
         if self.method is Method.CNN:
@@ -179,19 +197,29 @@ class PairGraph:
         are not changed after it is built)."""
         if self._cache is None:
             usable = unique_edges(self.a, self.b)
-            crowded = self.close_neighbours >= LOOKALIKE_RANK
+            crowding = self.edge_crowding()
             self._cache = _RegroupCache(
                 usable=None if usable.all() else usable,
                 weight=self._weight(),
                 has_copies=np.bincount(self.representative, minlength=self.n) > 1,
-                lookalike=crowded[self.a] | crowded[self.b],
+                lookalike=crowding >= LOOKALIKE_COSINE,
+                crowded=~stands_out(self.cosine, crowding),
             )
         return self._cache
+
+    def edge_crowding(self) -> np.ndarray:
+        """Per edge, float32: the larger crowding of its two ends."""
+        return np.maximum(self.crowding[self.a], self.crowding[self.b]).astype(np.float32)
 
     @property
     def lookalike(self) -> np.ndarray:
         """Per edge: whether either end belongs to a family of look-alikes (its cosine does not count)."""
         return self._regroup_cache().lookalike
+
+    @property
+    def crowded(self) -> np.ndarray:
+        """Per edge: whether its cosine does not count, look-alike or not standing out from its crowding."""
+        return self._regroup_cache().crowded
 
     def _weight(self) -> np.ndarray:
         """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
@@ -215,6 +243,7 @@ class PairGraph:
                     transform=VARIANT_NAMES[int(self.variant[k])],
                     cosine=None if np.isnan(self.cosine[k]) else round(float(self.cosine[k]), 4),
                     lookalike=bool(self.lookalike[k]),
+                    crowding=float(max(self.crowding[self.a[k]], self.crowding[self.b[k]])),
                 )
             )
         return pairs
@@ -263,6 +292,9 @@ def explain(pair: Pair, thresholds: Thresholds) -> str:
         if pair.lookalike:
             reason += f", dHash {pair.dhash_distance} (look-alikes)"
         reasons.append(reason)
-    if pair.cosine is not None and pair.cosine >= thresholds.cosine and not pair.lookalike:
-        reasons.append(f"cosine {pair.cosine:.2f}")
+    if pair.cosine is not None and pair.cosine >= thresholds.cosine and stands_out(pair.cosine, pair.crowding):
+        reason = f"cosine {pair.cosine:.2f}"
+        if pair.crowding:
+            reason += f" (look-alikes around {pair.crowding:.2f})"
+        reasons.append(reason)
     return ", ".join(reasons) or "below the threshold"

@@ -68,6 +68,8 @@ class Pair:
     cosine: float | None = None
     lookalike: bool = False
     """Either image belongs to a family of look-alikes, so the cosine does not count (``graph.LOOKALIKE_COSINE``)."""
+    crowding: float = 0.0
+    """The larger of the two images' crowding (``graph.CROWD_MARGIN``): the cosine counts only above it."""
 
 
 @dataclass(frozen=True)

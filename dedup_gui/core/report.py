@@ -66,6 +66,7 @@ def to_json(result: ScanResult) -> str:
                         "transform": p.transform,
                         "cosine": p.cosine,
                         "lookalike": p.lookalike,
+                        "crowding": round(p.crowding, 3),
                         "reason": explain(p, thresholds),
                     }
                     for p in pairs

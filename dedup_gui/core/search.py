@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup_gui.core.graph import (
-    LOOKALIKE_COSINE,
+    CROWD_FLOOR,
     LOOKALIKE_RANK,
     MAX_HASH_DISTANCE,
     MIN_COSINE,
@@ -38,7 +38,7 @@ CARRY_OVER_LIMIT = 0.5
 """Search everything anew when more than this share of the contents is new: carrying over saves little."""
 WIDE_RANK = 64
 """Neighbours a rescan asks of each new content, so that earlier contents it is close to learn of it even where
-they are not among its 16 nearest (a family of look-alikes growing)."""
+they are not among its 16 nearest (a crowd of look-alikes growing)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def build_graph(
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
     vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
     carried = _carry_over(previous, method, digests[reps])
-    a, b, close = _candidates(table, vectors, method, thresholds, carried, data, digests[reps])
+    a, b, crowding = _candidates(table, vectors, method, thresholds, carried, data, digests[reps])
     if carried is not None:
         a, b = _without(a, b, carried.edges[0], carried.edges[1], len(reps))
     phash, variant = _best_hash(table[:, 0], a, b)
@@ -82,11 +82,9 @@ def build_graph(
             np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried.edges, columns, strict=True)
         ]
     a, b, phash, dhash, variant, cosine = columns
-    close_neighbours = np.zeros(len(representative), dtype=np.uint8)
-    close_neighbours[reps] = close
-    return PairGraph.build(
-        representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, close_neighbours
-    )
+    per_file = np.zeros(len(representative), dtype=np.float32)
+    per_file[reps] = crowding
+    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, per_file)
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:
@@ -108,12 +106,12 @@ class _CarryOver:
 
     edges: list[np.ndarray]
     """a, b, phash, dhash, variant, cosine of the edges between contents still present."""
-    close: np.ndarray
-    """Each row's close-neighbour count from the previous search (0 for new rows)."""
+    crowding: np.ndarray
+    """Each row's crowding from the previous search (0 for new rows)."""
     new_rows: np.ndarray
     lost: np.ndarray
-    """Earlier rows that may have lost a close neighbour: with an edge at ``LOOKALIKE_COSINE`` or closer to a
-    content that is gone, and, when any content is gone, every look-alike (its 16th nearest may be gone)."""
+    """Earlier rows whose crowding may have dropped: when any content is gone, every crowded row (one of its
+    16 nearest may be gone; an uncrowded row stays so)."""
 
 
 def _carry_over(previous: PairGraph | None, method: Method, rep_digests: np.ndarray) -> _CarryOver | None:
@@ -127,18 +125,15 @@ def _carry_over(previous: PairGraph | None, method: Method, rep_digests: np.ndar
         return None
     position = {d: k for k, d in enumerate(rep_digests.tolist())}
     rows = np.array([position.get(d, -1) for d in previous.digests[old_reps].tolist()], dtype=np.int64)
-    close = np.zeros(len(rep_digests), dtype=np.int64)
-    close[rows[rows >= 0]] = previous.close_neighbours[old_reps[rows >= 0]]
+    crowding = np.zeros(len(rep_digests), dtype=np.float32)
+    crowding[rows[rows >= 0]] = previous.crowding[old_reps[rows >= 0]]
     ka = np.array([position.get(d, -1) for d in previous.digests[previous.a].tolist()], dtype=np.int64)
     kb = np.array([position.get(d, -1) for d in previous.digests[previous.b].tolist()], dtype=np.int64)
     keep = (ka >= 0) & (kb >= 0)
-    near = previous.cosine >= LOOKALIKE_COSINE
-    lost = np.union1d(ka[near & (ka >= 0) & (kb < 0)], kb[near & (kb >= 0) & (ka < 0)])
-    if (rows < 0).any():
-        lost = np.union1d(lost, np.flatnonzero(close >= LOOKALIKE_RANK))
+    lost = np.flatnonzero(crowding > 0) if (rows < 0).any() else np.empty(0, dtype=np.int64)
     edges = [np.minimum(ka, kb)[keep], np.maximum(ka, kb)[keep]]
     edges += [previous.phash[keep], previous.dhash[keep], previous.variant[keep], previous.cosine[keep]]
-    return _CarryOver(edges, close, new_rows, lost)
+    return _CarryOver(edges, crowding, new_rows, lost)
 
 
 def _without(
@@ -158,17 +153,17 @@ def _candidates(
     data: SearchInput,
     rep_digests: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Union of hash-index pairs and embedding-neighbour pairs (with ``carried``: touching new rows only),
-    unique ``a < b``, and each row's count of close neighbours (``PairGraph.close_neighbours``).
+    """Union of hash-index pairs and embedding-neighbour pairs (with ``carried``: touching new rows or rows
+    measured again only), unique ``a < b``, and each row's crowding (``PairGraph.crowding``).
 
     ``rep_digests`` names the content of each row of ``table`` and ``vectors``. On a rescan, the earlier rows
-    whose nearest may have changed are counted again: those a new row finds close among its ``WIDE_RANK``
-    nearest, and those that may have lost one (``_CarryOver.lost``); the others keep their count, which only
-    the look-alike test reads."""
+    whose crowding may have changed are measured again: those a new row comes as close to as their own 16th
+    nearest (or ``CROWD_FLOOR``), found among its ``WIDE_RANK`` nearest, and those that may have lost a close
+    neighbour (``_CarryOver.lost``); the others keep theirs."""
     pairs_a: list[np.ndarray] = []
     pairs_b: list[np.ndarray] = []
     rows = None if carried is None else carried.new_rows
-    close = np.zeros(len(table), dtype=np.int64) if carried is None else carried.close.copy()
+    crowding = np.zeros(len(table), dtype=np.float32) if carried is None else carried.crowding.copy()
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
         with _timed("hash pairs", len(table) if rows is None else len(rows)):
@@ -176,32 +171,46 @@ def _candidates(
         pairs_a.append(found.a)
         pairs_b.append(found.b)
     if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
-        nearest = _nearest_and_counts(_NeighbourSearch(vectors, data, rep_digests), carried, close)
-        a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), rows)
-        pairs_a.append(a)
-        pairs_b.append(b)
+        searched = _nearest_and_crowding(_NeighbourSearch(vectors, data, rep_digests), carried, crowding)
+        for searched_rows, nearest in searched:
+            a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), searched_rows)
+            pairs_a.append(a)
+            pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
-    return key // len(table), key % len(table), close
+    return key // len(table), key % len(table), crowding
 
 
-def _nearest_and_counts(search: _NeighbourSearch, carried: _CarryOver | None, close: np.ndarray) -> Neighbours:
-    """The K nearest of the rows searched, with ``close`` updated (see ``_candidates``). The search, and with it
-    a large collection's index, is released on return, before the edges are made."""
-    queried = np.arange(len(close), dtype=np.int64) if carried is None else carried.new_rows
+def _nearest_and_crowding(
+    search: _NeighbourSearch, carried: _CarryOver | None, crowding: np.ndarray
+) -> list[tuple[np.ndarray | None, Neighbours]]:
+    """The rows searched (None: all) and their K nearest, with ``crowding`` updated (see ``_candidates``). Rows
+    measured again bring their nearest too: where a neighbour has gone, the next one becomes an edge. The
+    search, and with it a large collection's index, is released on return, before the edges are made."""
+    queried = np.arange(len(crowding), dtype=np.int64) if carried is None else carried.new_rows
     neighbours = search(queried, LOOKALIKE_RANK if carried is None else WIDE_RANK)
-    close[queried] = _close_count(neighbours)
+    crowding[queried] = _crowding(neighbours)
+    searched = [(None if carried is None else queried, _nearest_k(neighbours))]
     if carried is not None:
-        found = neighbours.index[neighbours.similarity >= LOOKALIKE_COSINE]
+        found = neighbours.index[neighbours.similarity >= np.maximum(crowding[neighbours.index], CROWD_FLOOR)]
         recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
         if len(recount):
-            close[recount] = _close_count(search(recount, LOOKALIKE_RANK))
+            again = search(recount, LOOKALIKE_RANK)
+            crowding[recount] = _crowding(again)
+            searched.append((recount, _nearest_k(again)))
+    return searched
+
+
+def _nearest_k(neighbours: Neighbours) -> Neighbours:
     return Neighbours(neighbours.index[:, :K].copy(), neighbours.similarity[:, :K].copy())
 
 
-def _close_count(neighbours: Neighbours) -> np.ndarray:
-    """How many of each row's ``LOOKALIKE_RANK`` nearest are at ``LOOKALIKE_COSINE`` or closer."""
-    return (neighbours.similarity[:, :LOOKALIKE_RANK] >= LOOKALIKE_COSINE).sum(axis=1)
+def _crowding(neighbours: Neighbours) -> np.ndarray:
+    """Each row's ``LOOKALIKE_RANK``-th nearest's cosine, 0 below ``CROWD_FLOOR`` (or with fewer neighbours)."""
+    if neighbours.similarity.shape[1] < LOOKALIKE_RANK:
+        return np.zeros(len(neighbours.similarity), dtype=np.float32)
+    value = neighbours.similarity[:, LOOKALIKE_RANK - 1]
+    return np.where(value >= CROWD_FLOOR, value, 0).astype(np.float32)
 
 
 class _NeighbourSearch:

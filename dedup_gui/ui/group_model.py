@@ -299,7 +299,7 @@ def _match_stats(
     distance = np.full(groups, -1, dtype=np.int64)
     np.maximum.at(distance, a[inside], graph.phash[keep][inside].astype(np.int64))
     cosine = np.full(groups, np.nan, dtype=np.float64)
-    counted = np.where(graph.lookalike[keep], np.nan, graph.cosine[keep])  # a look-alike's cosine did not count
+    counted = np.where(graph.crowded[keep], np.nan, graph.cosine[keep])  # a crowded pair's cosine did not count
     np.fmin.at(cosine, a[inside], counted[inside].astype(np.float64))
     return distance, cosine
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup_gui.core.graph import LOOKALIKE_HASH_DISTANCE, LOOKALIKE_RANK, PairGraph, Thresholds
+from dedup_gui.core.graph import CROWD_MARGIN, LOOKALIKE_COSINE, LOOKALIKE_HASH_DISTANCE, PairGraph, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.model import Method
 from tests.core.test_grouping import _components_by_search, _stars_one_at_a_time
@@ -29,13 +29,14 @@ def _random_pair_graph(seed: int, method: Method) -> PairGraph:
     pairs = pairs[rng.permutation(len(pairs))]
     phash = rng.integers(0, 12, len(pairs)).astype(np.int16)
     dhash = rng.integers(0, 12, len(pairs)).astype(np.int16)
-    cosine = close = None
+    cosine = crowding = None
     if method is not Method.HASH:
         cosine = rng.uniform(0.55, 1.0, len(pairs)).astype(np.float32)
-        close = np.where(rng.random(n) < 0.15, LOOKALIKE_RANK, rng.integers(0, LOOKALIKE_RANK, n)).astype(np.uint8)
+        kind = rng.random(n)  # look-alikes, crowded, ordinary
+        crowding = np.where(kind < 0.15, rng.uniform(0.9, 1.0, n), np.where(kind < 0.35, rng.uniform(0.7, 0.9, n), 0))
     variant = np.zeros(len(pairs), np.int8)
     return PairGraph.build(
-        representative, pairs[:, 0], pairs[:, 1], phash, dhash, variant, cosine, method, close_neighbours=close
+        representative, pairs[:, 0], pairs[:, 1], phash, dhash, variant, cosine, method, crowding=crowding
     )
 
 
@@ -45,13 +46,14 @@ def _reference(graph: PairGraph, thresholds: Thresholds, policy: GroupPolicy) ->
     for k in range(len(graph.a)):
         x, y = int(graph.a[k]), int(graph.b[k])
         cosine, phash, dhash = float(graph.cosine[k]), int(graph.phash[k]), int(graph.dhash[k])
-        if max(graph.close_neighbours[x], graph.close_neighbours[y]) >= LOOKALIKE_RANK:  # either is a look-alike:
-            # both hashes within the stricter distance, the cosine ignored
+        crowding = float(max(graph.crowding[x], graph.crowding[y]))
+        if crowding >= LOOKALIKE_COSINE:  # either is a look-alike: both hashes within the stricter distance,
+            # the cosine ignored
             by_hash = max(phash, dhash) <= min(thresholds.hash_distance, LOOKALIKE_HASH_DISTANCE)
             by_cosine = False
-        else:
+        else:  # the cosine counts where it stands out from the crowd
             by_hash = phash <= thresholds.hash_distance
-            by_cosine = not np.isnan(cosine) and cosine >= thresholds.cosine
+            by_cosine = not np.isnan(cosine) and cosine >= max(thresholds.cosine, crowding + CROWD_MARGIN)
         passes = {Method.HASH: by_hash, Method.CNN: by_cosine}.get(graph.method, by_hash or by_cosine)
         if passes and x != y and (min(x, y), max(x, y)) not in edges:
             edges[min(x, y), max(x, y)] = 1.0 - int(graph.phash[k]) / 64.0 if np.isnan(cosine) else cosine
@@ -95,7 +97,7 @@ def test_repeated_reversed_and_looped_edges_change_nothing() -> None:
         np.concatenate([graph.variant, graph.variant[extra], np.zeros(4, np.int8)]),
         np.concatenate([graph.cosine, graph.cosine[extra], np.ones(4, np.float32)]),
         Method.AUTO,
-        close_neighbours=graph.close_neighbours,
+        crowding=graph.crowding,
     )
     for thresholds in THRESHOLDS:
         assert noisy.groups_at(thresholds) == graph.groups_at(thresholds)
@@ -106,7 +108,7 @@ def test_a_graph_read_back_from_the_cache_regroups_the_same() -> None:
     before = graph.groups_at(THRESHOLDS[2])
     again = PairGraph.from_bytes(graph.to_bytes())
     assert again.groups_at(THRESHOLDS[2]) == before
-    assert again.lookalike.any() and np.array_equal(again.close_neighbours, graph.close_neighbours)
+    assert again.lookalike.any() and np.array_equal(again.crowding, graph.crowding)
 
 
 def test_copies_alone_make_their_own_group_and_join_their_representative() -> None:

@@ -13,7 +13,7 @@ from dedup_gui.core import knn, search
 from dedup_gui.core.graph import Thresholds, explain
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
-from tests.imagegen import resized, text_screenshot
+from tests.imagegen import mirrored, photo_like, reencode_jpeg, resized, text_screenshot
 
 
 def _names(result: ScanResult) -> list[list[str]]:
@@ -161,6 +161,56 @@ def test_text_screenshots_are_not_grouped_by_the_cnn_alone(tmp_path: Path) -> No
     assert result.graph.lookalike.all() and np.nanmax(result.graph.cosine[others]) > 0.9  # they do look alike
 
 
+def test_in_a_crowd_of_look_alikes_only_copies_that_stand_out_are_grouped(tmp_path: Path) -> None:
+    """Generated abstract pictures score cosine 0.75-0.88 against each other, above the default threshold; their
+    copies score 0.95 and more. Only the copies stand out from each picture's 16th neighbour by the margin."""
+    for seed in range(30):
+        photo_like(seed, (480, 360)).save(tmp_path / f"img{seed:02d}.jpg", quality=90)
+    resized(photo_like(3, (480, 360)), 0.5).save(tmp_path / "img03_half.jpg", quality=85)
+    reencode_jpeg(photo_like(11, (480, 360)), 30).save(tmp_path / "img11_q30.jpg", quality=85)
+    mirrored(photo_like(20, (480, 360))).save(tmp_path / "img20_mirror.jpg", quality=85)
+
+    result = scan(ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}.sqlite3", workers=0))
+
+    assert _names(result) == [
+        ["img03.jpg", "img03_half.jpg"],
+        ["img11.jpg", "img11_q30.jpg"],
+        ["img20.jpg", "img20_mirror.jpg"],
+    ]
+    graph = result.graph
+    assert (graph.crowding > 0).sum() >= 20 and not graph.lookalike.any()
+    crowded = graph.crowded & (graph.cosine >= result.options.thresholds.cosine)
+    assert crowded.sum() >= 20  # pairs the threshold alone would have grouped
+    pair = next(p for p in graph.pairs_within(result.groups[0], result.options.thresholds))
+    assert explain(pair, result.options.thresholds).endswith(f"(look-alikes around {pair.crowding:.2f})")
+
+
+@pytest.mark.parametrize("change", ["grow", "shrink"])
+def test_a_crowd_that_changes_is_measured_like_a_fresh_scan(change: str, tmp_path: Path) -> None:
+    """Crowding below the look-alike level is kept up to date too: as pictures come and go, each picture's 16th
+    neighbour moves, and the rescan measures again those it may have moved for."""
+    before, after = (range(20), range(32)) if change == "grow" else (range(32), range(20))
+    for seed in before:
+        photo_like(seed, (320, 240)).save(tmp_path / f"img{seed:02d}.jpg", quality=90)
+    options = ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}.sqlite3", workers=0)
+    first = scan(options)
+    for seed in set(after) - set(before):
+        photo_like(seed, (320, 240)).save(tmp_path / f"img{seed:02d}.jpg", quality=90)
+    for seed in set(before) - set(after):
+        (tmp_path / f"img{seed:02d}.jpg").unlink()
+
+    rescan = scan(options)
+    fresh = scan(
+        ScanOptions(roots=(tmp_path,), cache_path=tmp_path.parent / f"{tmp_path.name}-fresh.sqlite3", workers=0)
+    )
+
+    assert rescan.stats.analysed == len(set(after) - set(before))
+    assert (fresh.graph.crowding > 0).sum() >= 10 and not fresh.graph.lookalike.any()
+    assert not np.array_equal(np.sort(first.graph.crowding), np.sort(fresh.graph.crowding))
+    assert np.array_equal(rescan.graph.crowding, fresh.graph.crowding)
+    assert _names(rescan) == _names(fresh)
+
+
 def test_a_family_of_look_alikes_that_grows_is_judged_like_a_fresh_scan(tmp_path: Path) -> None:
     """Ten pages are too few to be told apart from a group of copies (the CNN groups them); with eight more a
     fresh scan calls all of them look-alikes, and so must the rescan that searches only the eight new ones."""
@@ -179,7 +229,7 @@ def test_a_family_of_look_alikes_that_grows_is_judged_like_a_fresh_scan(tmp_path
     assert rescan.stats.analysed == 8
     assert _names(rescan) == _names(fresh) == []
     assert rescan.graph.lookalike.all() and fresh.graph.lookalike.all()
-    assert (rescan.graph.close_neighbours == fresh.graph.close_neighbours).all()
+    assert np.array_equal(rescan.graph.crowding, fresh.graph.crowding)
 
 
 def test_a_family_of_look_alikes_that_shrinks_is_judged_like_a_fresh_scan(tmp_path: Path) -> None:
@@ -197,4 +247,4 @@ def test_a_family_of_look_alikes_that_shrinks_is_judged_like_a_fresh_scan(tmp_pa
     )
 
     assert len(fresh.groups) == 1 and _names(rescan) == _names(fresh)
-    assert (rescan.graph.close_neighbours == fresh.graph.close_neighbours).all()
+    assert np.array_equal(rescan.graph.crowding, fresh.graph.crowding)
