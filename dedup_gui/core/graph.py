@@ -36,13 +36,13 @@ LOOKALIKE_RANK = 16
 cosine tells how crowded the image's neighbourhood is (its "crowding")."""
 
 CROWD_MARGIN = 0.10
-"""A cosine counts only if it exceeds both images' crowding by this much: a copy must stand out from the
+"""A cosine counts only if it is at least this much above both images' crowding: a copy must stand out from the
 pictures that merely look alike. Generated abstract pictures score 0.75-0.88 against each other (16th neighbour
 0.78-0.87), their copies 0.95 and more; real photos' 16th neighbour stays below 0.62 on the dev set."""
 
 CROWD_FLOOR = 0.70
-"""Crowding below this is ordinary and recorded as 0: a cosine of at least ``MIN_COSINE`` stands out from it
-(nearly: 0.70 + ``CROWD_MARGIN`` is the default threshold's 0.75 plus a little)."""
+"""Crowding below this is ordinary and recorded as 0, so that the threshold alone decides (real photos' 16th
+neighbour stays below 0.62 on the dev set); from it on, a cosine needs 0.80 or more."""
 
 LOOKALIKE_COSINE = 1.0 - CROWD_MARGIN
 """An image crowded at this cosine or closer belongs to a family of look-alikes: text screenshots, scanned
@@ -56,14 +56,13 @@ and half-size copies stay within pHash 2, dHash 4."""
 
 
 def stands_out(cosine: np.ndarray, crowding: np.ndarray) -> np.ndarray:
-    """Whether a pair's cosine may count (see ``CROWD_MARGIN``), given the larger crowding of its two images;
-    works on scalars too."""
+    """Per edge: whether its cosine may count (see ``CROWD_MARGIN``), given the larger crowding of its ends."""
     with np.errstate(invalid="ignore"):
         return (cosine >= crowding + CROWD_MARGIN) & (crowding < LOOKALIKE_COSINE)
 
 
 def passes_hash(phash: np.ndarray, dhash: np.ndarray, lookalike: np.ndarray, hash_distance: int) -> np.ndarray:
-    """Whether pairs count as copies by their hashes (see ``LOOKALIKE_HASH_DISTANCE``); works on scalars too."""
+    """Per edge: whether it counts as copies by its hashes (see ``LOOKALIKE_HASH_DISTANCE``)."""
     strict = np.maximum(phash, dhash) <= min(hash_distance, LOOKALIKE_HASH_DISTANCE)
     return np.where(lookalike, strict, phash <= hash_distance)
 
@@ -113,7 +112,7 @@ class PairGraph:
     cosine: np.ndarray
     """NaN where the pair has no embedding score (hash-only scans)."""
     crowding: np.ndarray
-    """Per file (representatives only), float16: the cosine of its ``LOOKALIKE_RANK``-th nearest distinct
+    """Per file (representatives only), float32: the cosine of its ``LOOKALIKE_RANK``-th nearest distinct
     neighbour, 0 below ``CROWD_FLOOR``. Edges whose cosine does not stand out from it keep their cosine, which
     does not count."""
     method: Method = Method.AUTO
@@ -138,7 +137,7 @@ class PairGraph:
         n = len(representative)
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
-        crowding = np.zeros(n, dtype=np.float16) if crowding is None else crowding.astype(np.float16)
+        crowding = np.zeros(n, dtype=np.float32) if crowding is None else crowding.astype(np.float32)
         return cls(n, representative, a, b, phash, dhash, variant, cosine, crowding, method, digests)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = (
@@ -169,11 +168,16 @@ class PairGraph:
             digests = arrays["digests"] if "digests" in arrays.files else None
         return cls(len(values["representative"]), **values, method=method, digests=digests)
 
-    def matching(self, thresholds: Thresholds) -> np.ndarray:
-        """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
+    def verdicts(self, thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+        """Per edge: whether its hashes pass, and whether its cosine passes and counts."""
         by_hash = passes_hash(self.phash, self.dhash, self.lookalike, thresholds.hash_distance)
         with np.errstate(invalid="ignore"):
             by_cosine = (self.cosine >= thresholds.cosine) & ~self._regroup_cache().crowded
+        return by_hash, by_cosine
+
+    def matching(self, thresholds: Thresholds) -> np.ndarray:
+        """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
+        by_hash, by_cosine = self.verdicts(thresholds)
         if self.method is Method.HASH:
             return by_hash
         if self.method is Method.CNN:
@@ -232,6 +236,7 @@ class PairGraph:
             Pair(int(self.representative[m]), int(m), same_bytes=True) for m in members if self.representative[m] != m
         ]
         inside = np.isin(self.a, members) & np.isin(self.b, members) & self.matching(thresholds)
+        by_hash, by_cosine = self.verdicts(thresholds)
         for k in np.flatnonzero(inside):
             pairs.append(
                 Pair(
@@ -244,6 +249,8 @@ class PairGraph:
                     cosine=None if np.isnan(self.cosine[k]) else round(float(self.cosine[k]), 4),
                     lookalike=bool(self.lookalike[k]),
                     crowding=float(max(self.crowding[self.a[k]], self.crowding[self.b[k]])),
+                    by_hash=bool(by_hash[k]),
+                    by_cosine=bool(by_cosine[k]),
                 )
             )
         return pairs
@@ -275,24 +282,20 @@ def _as_groups(labels: np.ndarray) -> list[Group]:
     return groups
 
 
-def explain(pair: Pair, thresholds: Thresholds) -> str:
-    """The reason a pair matched, in words for the review and the JSON output: the tiers that passed."""
+def explain(pair: Pair) -> str:
+    """The reason a pair matched, in words for the review and the JSON output: the tiers that passed (as the
+    graph judged them at the thresholds ``pairs_within`` was given)."""
     if pair.same_bytes:
         return "same bytes"
     reasons = []
-    if pair.hash_distance is not None and passes_hash(
-        pair.hash_distance,
-        pair.dhash_distance if pair.dhash_distance is not None else 64,
-        pair.lookalike,
-        thresholds.hash_distance,
-    ):
+    if pair.by_hash:
         reason = f"hash distance {pair.hash_distance}"
         if pair.transform and pair.transform != VARIANT_NAMES[0]:
             reason += f" ({pair.transform})"
         if pair.lookalike:
             reason += f", dHash {pair.dhash_distance} (look-alikes)"
         reasons.append(reason)
-    if pair.cosine is not None and pair.cosine >= thresholds.cosine and stands_out(pair.cosine, pair.crowding):
+    if pair.by_cosine:
         reason = f"cosine {pair.cosine:.2f}"
         if pair.crowding:
             reason += f" (look-alikes around {pair.crowding:.2f})"

@@ -69,7 +69,11 @@ class Pair:
     lookalike: bool = False
     """Either image belongs to a family of look-alikes, so the cosine does not count (``graph.LOOKALIKE_COSINE``)."""
     crowding: float = 0.0
-    """The larger of the two images' crowding (``graph.CROWD_MARGIN``): the cosine counts only above it."""
+    """The larger of the two images' crowding (``graph.CROWD_MARGIN``): the cosine counts only well above it."""
+    by_hash: bool = False
+    """The hash tier passed at the thresholds the pair was taken at."""
+    by_cosine: bool = False
+    """The cosine passed at those thresholds and counted (the images are not too crowded)."""
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def to_json(result: ScanResult) -> str:
                         "cosine": p.cosine,
                         "lookalike": p.lookalike,
                         "crowding": round(p.crowding, 3),
-                        "reason": explain(p, thresholds),
+                        "reason": explain(p),
                     }
                     for p in pairs
                 ],

@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 CARRY_OVER_LIMIT = 0.5
 """Search everything anew when more than this share of the contents is new: carrying over saves little."""
 WIDE_RANK = 64
-"""Neighbours a rescan asks of each new content, so that earlier contents it is close to learn of it even where
-they are not among its 16 nearest (a crowd of look-alikes growing)."""
+"""Neighbours a rescan asks of each new content first, so that earlier contents it is close to learn of it even
+where they are not among its 16 nearest (a crowd of look-alikes growing)."""
+MAX_WIDE_RANK = 4096
+"""Most neighbours asked of a new content in a dense crowd (four times more each round); past it, earlier
+contents farther than its 4096th nearest keep their crowding until they are measured again."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def build_graph(
         return _empty(representative, method, digests)
     table = np.stack([data.hashes[i] for i in reps])  # (R, 2, 8)
     vectors = Rows(data.embeddings, reps) if data.embeddings is not None else None
-    carried = _carry_over(previous, method, digests[reps])
+    carried = _carry_over(previous, method, digests[reps], min(MIN_COSINE, thresholds.cosine))
     a, b, crowding = _candidates(table, vectors, method, thresholds, carried, data, digests[reps])
     if carried is not None:
         a, b = _without(a, b, carried.edges[0], carried.edges[1], len(reps))
@@ -110,11 +113,14 @@ class _CarryOver:
     """Each row's crowding from the previous search (0 for new rows)."""
     new_rows: np.ndarray
     lost: np.ndarray
-    """Earlier rows whose crowding may have dropped: when any content is gone, every crowded row (one of its
-    16 nearest may be gone; an uncrowded row stays so)."""
+    """Earlier rows whose nearest may have changed as contents went: those with an edge to one at the edges' least
+    cosine (its next nearest may become an edge) and, when any content is gone, every crowded row (one of its 16
+    nearest may be gone; an uncrowded row stays so)."""
 
 
-def _carry_over(previous: PairGraph | None, method: Method, rep_digests: np.ndarray) -> _CarryOver | None:
+def _carry_over(
+    previous: PairGraph | None, method: Method, rep_digests: np.ndarray, min_similarity: float
+) -> _CarryOver | None:
     """What can be kept of ``previous``; None when a fresh search is the better choice."""
     if previous is None or previous.digests is None or previous.method is not method:
         return None
@@ -130,7 +136,10 @@ def _carry_over(previous: PairGraph | None, method: Method, rep_digests: np.ndar
     ka = np.array([position.get(d, -1) for d in previous.digests[previous.a].tolist()], dtype=np.int64)
     kb = np.array([position.get(d, -1) for d in previous.digests[previous.b].tolist()], dtype=np.int64)
     keep = (ka >= 0) & (kb >= 0)
-    lost = np.flatnonzero(crowding > 0) if (rows < 0).any() else np.empty(0, dtype=np.int64)
+    near = previous.cosine >= min_similarity
+    lost = np.union1d(ka[near & (ka >= 0) & (kb < 0)], kb[near & (kb >= 0) & (ka < 0)])
+    if (rows < 0).any():
+        lost = np.union1d(lost, np.flatnonzero(crowding > 0))
     edges = [np.minimum(ka, kb)[keep], np.maximum(ka, kb)[keep]]
     edges += [previous.phash[keep], previous.dhash[keep], previous.variant[keep], previous.cosine[keep]]
     return _CarryOver(edges, crowding, new_rows, lost)
@@ -160,8 +169,8 @@ def _candidates(
     whose crowding may have changed are measured again: those a new row comes as close to as their own 16th
     nearest (or ``CROWD_FLOOR``), found among its ``WIDE_RANK`` nearest, and those that may have lost a close
     neighbour (``_CarryOver.lost``); the others keep theirs."""
-    pairs_a: list[np.ndarray] = []
-    pairs_b: list[np.ndarray] = []
+    pairs_a: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+    pairs_b: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     rows = None if carried is None else carried.new_rows
     crowding = np.zeros(len(table), dtype=np.float32) if carried is None else carried.crowding.copy()
     if method is not Method.CNN:
@@ -192,13 +201,29 @@ def _nearest_and_crowding(
     crowding[queried] = _crowding(neighbours)
     searched = [(None if carried is None else queried, _nearest_k(neighbours))]
     if carried is not None:
-        found = neighbours.index[neighbours.similarity >= np.maximum(crowding[neighbours.index], CROWD_FLOOR)]
+        found = _moved_by(search, queried, neighbours, crowding)
         recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
         if len(recount):
             again = search(recount, LOOKALIKE_RANK)
             crowding[recount] = _crowding(again)
             searched.append((recount, _nearest_k(again)))
     return searched
+
+
+def _moved_by(search: _NeighbourSearch, rows: np.ndarray, neighbours: Neighbours, crowding: np.ndarray) -> np.ndarray:
+    """The rows that ``rows`` (with their ``neighbours``) come at least as close to as those rows' crowding, or
+    ``CROWD_FLOOR``: their 16th nearest may have changed. Where even the farthest neighbour asked for is that
+    close, more may lie beyond, so those rows are asked for four times as many (up to ``MAX_WIDE_RANK``)."""
+    found = []
+    k = neighbours.index.shape[1]
+    while True:
+        close = neighbours.similarity >= np.maximum(crowding[neighbours.index], CROWD_FLOOR)
+        found.append(neighbours.index[close])
+        rows = rows[neighbours.similarity[:, -1] >= CROWD_FLOOR] if k else rows[:0]
+        if not len(rows) or k >= min(search.size - 1, MAX_WIDE_RANK):
+            return np.unique(np.concatenate(found))
+        k = min(4 * k, search.size - 1, MAX_WIDE_RANK)
+        neighbours = search(rows, k)
 
 
 def _nearest_k(neighbours: Neighbours) -> Neighbours:
@@ -220,6 +245,10 @@ class _NeighbourSearch:
     def __init__(self, vectors: Rows, data: SearchInput, rep_digests: np.ndarray) -> None:
         self.vectors, self.data, self.rep_digests = vectors, data, rep_digests
         self._index: tuple[VectorIndex, np.ndarray] | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.vectors)
 
     def __call__(self, rows: np.ndarray, k: int) -> Neighbours:
         if len(self.vectors) <= EXACT_LIMIT:

@@ -547,7 +547,7 @@ class CompareView(QWidget):
         position = {m: i for i, m in enumerate(group.members)}
         pairs = session.result.graph.pairs_within(group, session.thresholds)
         parts = [
-            f"{letter(position[p.a])}–{letter(position[p.b])}: {explain(p, session.thresholds)}"
+            f"{letter(position[p.a])}–{letter(position[p.b])}: {explain(p)}"
             for p in sorted(pairs, key=lambda p: (position[p.a], position[p.b]))
         ]
         if len(parts) > MAX_REASONS:

@@ -9,7 +9,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from dedup_gui.core.graph import PairGraph, Thresholds
+from dedup_gui.core.graph import PairGraph, Thresholds, explain
 from dedup_gui.core.grouping import (
     SEQUENTIAL_EDGES,
     WEIGHT_SCALE,
@@ -19,6 +19,7 @@ from dedup_gui.core.grouping import (
     group_labels,
     unique_edges,
 )
+from dedup_gui.core.model import Method
 
 
 def _as_lists(labels: np.ndarray) -> list[list[int]]:
@@ -248,3 +249,24 @@ def test_pairs_within_explain_each_link() -> None:
     assert {(p.a, p.b, p.same_bytes) for p in pairs} == {(0, 1, True), (0, 2, False)}
     near = next(p for p in pairs if not p.same_bytes)
     assert (near.hash_distance, near.dhash_distance, near.transform) == (3, 4, "mirrored")
+
+
+def test_explain_says_what_the_graph_decided_at_the_edge_of_the_margin() -> None:
+    """A cosine just above crowding + margin counts, one just below does not, however they round for display."""
+    graph = PairGraph.build(
+        representative=np.arange(4),
+        a=np.array([0, 2]),
+        b=np.array([1, 3]),
+        phash=np.array([30, 0], dtype=np.int16),
+        dhash=np.array([30, 0], dtype=np.int16),
+        variant=np.zeros(2, dtype=np.int8),
+        cosine=np.array([0.89982, 0.84998], dtype=np.float32),
+        method=Method.AUTO,
+        crowding=np.array([0.7998, 0.0, 0.75, 0.0]),
+    )
+    groups = graph.groups_at(Thresholds())
+    assert [g.members for g in groups] == [(0, 1), (2, 3)]
+    (by_cosine,) = graph.pairs_within(groups[0], Thresholds())
+    (by_hash,) = graph.pairs_within(groups[1], Thresholds())
+    assert explain(by_cosine) == "cosine 0.90 (look-alikes around 0.80)"
+    assert explain(by_hash) == "hash distance 0"
