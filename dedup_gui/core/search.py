@@ -167,8 +167,8 @@ def _candidates(
 
     ``rep_digests`` names the content of each row of ``table`` and ``vectors``. On a rescan, the earlier rows
     whose crowding may have changed are measured again: those a new row comes as close to as their own 16th
-    nearest (or ``CROWD_FLOOR``), found among its ``WIDE_RANK`` nearest, and those that may have lost a close
-    neighbour (``_CarryOver.lost``); the others keep theirs."""
+    nearest (or ``CROWD_FLOOR``, see ``_moved_by``), and those whose nearest may have gone (``_CarryOver.lost``);
+    the others keep theirs."""
     pairs_a: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     pairs_b: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     rows = None if carried is None else carried.new_rows
