@@ -28,7 +28,7 @@ from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageM
 from dedup_gui.core.search import SearchInput, build_graph
 from dedup_gui.core.workers import analyse_all
 
-GRAPH_VERSION = 4
+GRAPH_VERSION = 5
 """Bump when candidate search or pair scoring changes, so stored graphs are not reused."""
 
 EMBEDDING_VERSION = 2

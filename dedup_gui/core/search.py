@@ -114,8 +114,8 @@ class _CarryOver:
     new_rows: np.ndarray
     lost: np.ndarray
     """Earlier rows whose nearest may have changed as contents went: those with an edge to one at the edges' least
-    cosine (its next nearest may become an edge) and, when any content is gone, every crowded row (one of its 16
-    nearest may be gone; an uncrowded row stays so)."""
+    cosine. That covers the K nearest (the next one may become an edge) and, for a crowded row, the 16 its
+    crowding was measured from (all edges, see ``_edge_neighbours``); an uncrowded row stays so."""
 
 
 def _carry_over(
@@ -138,8 +138,6 @@ def _carry_over(
     keep = (ka >= 0) & (kb >= 0)
     near = previous.cosine >= min_similarity
     lost = np.union1d(ka[near & (ka >= 0) & (kb < 0)], kb[near & (kb >= 0) & (ka < 0)])
-    if (rows < 0).any():
-        lost = np.union1d(lost, np.flatnonzero(crowding > 0))
     edges = [np.minimum(ka, kb)[keep], np.maximum(ka, kb)[keep]]
     edges += [previous.phash[keep], previous.dhash[keep], previous.variant[keep], previous.cosine[keep]]
     return _CarryOver(edges, crowding, new_rows, lost)
@@ -199,14 +197,14 @@ def _nearest_and_crowding(
     queried = np.arange(len(crowding), dtype=np.int64) if carried is None else carried.new_rows
     neighbours = search(queried, LOOKALIKE_RANK if carried is None else WIDE_RANK)
     crowding[queried] = _crowding(neighbours)
-    searched = [(None if carried is None else queried, _nearest_k(neighbours))]
+    searched = [(None if carried is None else queried, _edge_neighbours(neighbours, crowding[queried]))]
     if carried is not None:
         found = _moved_by(search, queried, neighbours, crowding)
         recount = np.union1d(found[~np.isin(found, queried)], carried.lost)
         if len(recount):
             again = search(recount, LOOKALIKE_RANK)
             crowding[recount] = _crowding(again)
-            searched.append((recount, _nearest_k(again)))
+            searched.append((recount, _edge_neighbours(again, crowding[recount])))
     return searched
 
 
@@ -226,8 +224,13 @@ def _moved_by(search: _NeighbourSearch, rows: np.ndarray, neighbours: Neighbours
         neighbours = search(rows, k)
 
 
-def _nearest_k(neighbours: Neighbours) -> Neighbours:
-    return Neighbours(neighbours.index[:, :K].copy(), neighbours.similarity[:, :K].copy())
+def _edge_neighbours(neighbours: Neighbours, crowding: np.ndarray) -> Neighbours:
+    """The neighbours that become edges: each row's K nearest and, for a crowded row, all ``LOOKALIKE_RANK`` of
+    them, so that a rescan can tell from the edges whether one of those a crowding was measured from has gone."""
+    index = neighbours.index[:, :LOOKALIKE_RANK].copy()
+    similarity = neighbours.similarity[:, :LOOKALIKE_RANK].copy()
+    similarity[crowding == 0, K:] = -np.inf
+    return Neighbours(index, similarity)
 
 
 def _crowding(neighbours: Neighbours) -> np.ndarray:

@@ -326,3 +326,25 @@ def test_when_an_image_loses_its_nearest_the_next_becomes_an_edge() -> None:
     assert x_to_z in zip(fresh.a.tolist(), fresh.b.tolist(), strict=True)
     assert x_to_z in zip(again.a.tolist(), again.b.tolist(), strict=True)
     assert again.groups_at(Thresholds()) == fresh.groups_at(Thresholds())
+
+
+def test_a_crowded_image_that_loses_one_of_its_sixteen_nearest_is_measured_again() -> None:
+    """X's 12th nearest goes: it is not one of X's ten nearest, nor X one of its (it has ten closer), yet X's
+    crowding (its 16th nearest) moves to the 17th."""
+    axes = np.eye(64)
+    x = axes[0]
+    around = np.array([_towards(x, axes[1 + j], c) for j, c in enumerate(np.linspace(0.95, 0.76, 20))])
+    twelfth = around[11]
+    its_own = [_towards(twelfth, axes[30 + i], 0.9) for i in range(10)]
+    vectors = np.vstack([x, around, its_own])
+    everyone = np.ones(len(vectors), dtype=bool)
+    first = search.build_graph(_by_content(vectors, everyone), Method.CNN, Thresholds())
+    assert first.crowding[0] > 0.7
+    without_12th = everyone.copy()
+    without_12th[12] = False
+
+    again = search.build_graph(_by_content(vectors, without_12th), Method.CNN, Thresholds(), previous=first)
+
+    fresh = search.build_graph(_by_content(vectors, without_12th), Method.CNN, Thresholds())
+    assert fresh.crowding[0] < first.crowding[0] - 0.005
+    np.testing.assert_allclose(again.crowding, fresh.crowding, atol=1e-5)
