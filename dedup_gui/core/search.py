@@ -29,6 +29,7 @@ from dedup_gui.core.graph import (
 from dedup_gui.core.hamming_index import find_pairs
 from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
+from dedup_gui.core.memory import release_freed_memory
 from dedup_gui.core.model import Method
 from dedup_gui.core.vector_index import VectorIndex, params_for
 
@@ -166,23 +167,29 @@ def _candidates(
     ``rep_digests`` names the content of each row of ``table`` and ``vectors``. On a rescan, the earlier rows
     whose crowding may have changed are measured again: those a new row comes as close to as their own 16th
     nearest (or ``CROWD_FLOOR``, see ``_moved_by``), and those whose nearest may have gone (``_CarryOver.lost``);
-    the others keep theirs."""
+    the others keep theirs. The neighbour search comes first, so that a large collection's index is gone before
+    the hash pair search; the memory each stage freed is handed back before the next (peak RSS at a million
+    images: 4,885 MB with the stages the other way round and nothing handed back)."""
     pairs_a: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     pairs_b: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
     rows = None if carried is None else carried.new_rows
     crowding = np.zeros(len(table), dtype=np.float32) if carried is None else carried.crowding.copy()
+    if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
+        searched = _nearest_and_crowding(_NeighbourSearch(vectors, data, rep_digests), carried, crowding)
+        while searched:
+            searched_rows, nearest = searched.pop()
+            a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), searched_rows)
+            pairs_a.append(a)
+            pairs_b.append(b)
+        del nearest
+        release_freed_memory()
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
         with _timed("hash pairs", len(table) if rows is None else len(rows)):
             found = find_pairs(table[:, 0, 0], table[:, 0, :], radius, rows)
+        release_freed_memory()
         pairs_a.append(found.a)
         pairs_b.append(found.b)
-    if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
-        searched = _nearest_and_crowding(_NeighbourSearch(vectors, data, rep_digests), carried, crowding)
-        for searched_rows, nearest in searched:
-            a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), searched_rows)
-            pairs_a.append(a)
-            pairs_b.append(b)
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
     return key // len(table), key % len(table), crowding
