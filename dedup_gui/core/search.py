@@ -176,12 +176,10 @@ def _candidates(
     crowding = np.zeros(len(table), dtype=np.float32) if carried is None else carried.crowding.copy()
     if vectors is not None and (carried is None or len(carried.new_rows) or len(carried.lost)):
         searched = _nearest_and_crowding(_NeighbourSearch(vectors, data, rep_digests), carried, crowding)
-        while searched:
-            searched_rows, nearest = searched.pop()
-            a, b, _ = neighbour_pairs(nearest, min(MIN_COSINE, thresholds.cosine), searched_rows)
+        for a, b in _neighbour_edges(searched, min(MIN_COSINE, thresholds.cosine)):
             pairs_a.append(a)
             pairs_b.append(b)
-        del nearest
+        del searched
         release_freed_memory()
     if method is not Method.CNN:
         radius = max(MAX_HASH_DISTANCE, thresholds.hash_distance)
@@ -193,6 +191,13 @@ def _candidates(
     a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
     key = np.unique(a * len(table) + b)
     return key // len(table), key % len(table), crowding
+
+
+def _neighbour_edges(
+    searched: list[tuple[np.ndarray | None, Neighbours]], min_similarity: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``a < b`` pairs of each searched group of rows' neighbours at or above ``min_similarity``."""
+    return [neighbour_pairs(nearest, min_similarity, rows)[:2] for rows, nearest in searched]
 
 
 def _nearest_and_crowding(
