@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRef:
     """A regular file found by discovery, with the stat facts that identify its content version."""
 
@@ -26,7 +26,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageInfo:
     """Facts about one decoded image that the review needs (shown, compared, used by keep rules)."""
 
@@ -37,7 +37,7 @@ class ImageInfo:
     camera: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScannedFile:
     """A file the scan used: its identity and, where the method needed them, digest and image facts."""
 
