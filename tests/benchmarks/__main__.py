@@ -11,7 +11,8 @@ knows, and ``--quick`` itself to any other that offers it.
 
 Skipped, with the reason in the summary: a benchmark module that does not exist (yet), bench_gui unless a
 display is set or ``--gui`` is given (it then runs offscreen), and bench_imagededup unless
-``BENCH_IMAGEDEDUP_PYTHON`` or /work/bench-venv has a Python that imports imagededup (see its docstring).
+``BENCH_IMAGEDEDUP_PYTHON`` or /work/bench-venv has a Python that imports imagededup (see its docstring), and
+bench_gpu unless onnxruntime offers a GPU execution provider.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dedup_gui.core.embedding import ACCELERATED_PROVIDERS
 from tests.benchmarks.bench_imagededup import imagededup_python
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,6 +52,14 @@ def _imagededup_ready(_forced: bool) -> str | None:
     return None
 
 
+def _accelerated_provider(_forced: bool) -> str | None:
+    import onnxruntime as ort
+
+    if set(ort.get_available_providers()) & set(ACCELERATED_PROVIDERS):
+        return None
+    return "no GPU execution provider (install the gpu extra on a machine with CUDA)"
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """One benchmark module, the arguments that make it quick, and why it might not run here."""
@@ -68,6 +78,7 @@ BENCHMARKS = (
     Benchmark("bench_regroup"),
     Benchmark("bench_gui", ("--images", "200", "--groups", "5000"), _display_or_forced),
     Benchmark("bench_imagededup", ("--photos", "20"), _imagededup_ready),
+    Benchmark("bench_gpu", ("--photos", "40", "--batches", "16,64"), _accelerated_provider),
 )
 
 
