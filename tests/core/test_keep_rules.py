@@ -13,9 +13,14 @@ from dedup_gui.core.model import FileRef, ImageInfo, ScannedFile
 
 
 def rec(
-    path: str, size: int = 1000, width: int | None = 100, height: int | None = 100, date: str | None = None
+    path: str,
+    size: int = 1000,
+    width: int | None = 100,
+    height: int | None = 100,
+    date: str | None = None,
+    modified_s: float = 0,
 ) -> FileRecord:
-    return FileRecord(Path(path), size, 0, "d", width, height, date)
+    return FileRecord(Path(path), size, int(modified_s * 1e9), "d", width, height, date)
 
 
 def test_highest_resolution_wins_with_a_reason() -> None:
@@ -49,6 +54,20 @@ def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
     ]
     choice = choose(files)
     assert choice.file.path == Path("/p/c.jpg") and choice.reason == "oldest date taken 2019:01:02 08:00:00"
+
+
+def test_an_edit_saved_later_loses_to_its_original_even_when_it_weighs_more() -> None:
+    original = rec("/p/rocket.jpg", size=45_000, date="2020:05:01 09:00:00", modified_s=1_600_000_000)
+    mirrored = rec("/p/rocket_mirrored.jpg", size=49_000, date="2020:05:01 09:00:00", modified_s=1_700_000_000)
+    verdicts = decide([mirrored, original])
+    assert [v.keep for v in verdicts] == [False, True]
+    assert verdicts[0].reason.startswith("modified later, 2023-11-")
+    assert choose([mirrored, original]).reason.startswith("modified earliest, 2020-09-")
+
+
+def test_modification_times_within_two_seconds_tie_and_size_decides() -> None:
+    files = [rec("/p/a.jpg", size=10, modified_s=100.0), rec("/p/b.jpg", size=30, modified_s=101.5)]
+    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 bytes"
 
 
 def test_shortest_path_then_name_order_make_the_choice_deterministic() -> None:
@@ -121,8 +140,9 @@ def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> Non
     assert [r.criterion for r in DEFAULT_RULES if r.enabled] == [
         Criterion.REFERENCE_FOLDER,
         Criterion.HIGHEST_RESOLUTION,
-        Criterion.LARGEST_FILE,
         Criterion.OLDEST_DATE,
+        Criterion.EARLIEST_MODIFIED,
+        Criterion.LARGEST_FILE,
         Criterion.SHORTEST_PATH,
     ]
     assert (
