@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance
@@ -37,3 +42,15 @@ def test_edited_copy_scores_higher_than_unrelated_photos() -> None:
     similarity = vectors @ vectors.T
     assert similarity[0, 1] > 0.85
     assert similarity[0, 1] > similarity[0, 2:].max() + 0.1
+
+
+@needs_model
+def test_onnxruntime_writes_no_telemetry_files(tmp_path: Path) -> None:
+    """onnxruntime 1.29+ keeps usage events and a device id in the user's cache folder unless opted out."""
+    code = (
+        "import numpy as np; from dedup_gui.core.embedding import Embedder;"
+        " Embedder().embed(np.zeros((1, 224, 224, 3), np.uint8))"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"), "ORT_DISABLE_TELEMETRY": "0"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=Path(__file__).parents[2])
+    assert list(tmp_path.rglob("*")) == []
