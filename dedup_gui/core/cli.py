@@ -15,6 +15,7 @@ from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.logs import setup_logging
 from dedup_gui.core.model import Method
+from dedup_gui.core.output import OutputError, check_output, write_output
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
 from dedup_gui.core.progress import CancelToken, ProgressEvent
 
@@ -47,7 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan_cmd = commands.add_parser("scan", help="scan folders and print the duplicate groups")
     scan_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders to scan")
     scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")
-    scan_cmd.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the result here")
+    scan_cmd.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the result here (- for stdout); only a new file or an earlier result is written over",
+    )
     add_scan_options(scan_cmd)
     scan_cmd.set_defaults(handler=run_scan)
     evaluate_cmd = commands.add_parser("evaluate", help="scan a folder and score the groups against a ground truth")
@@ -191,16 +198,28 @@ def _scan_or_report(args: argparse.Namespace, roots: list[Path]) -> ScanResult |
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    output = None if args.output in (None, Path("-")) else args.output
+    if output is not None:
+        try:
+            check_output(output)
+        except OutputError as exc:
+            print(f"dedup-gui: {exc}", file=sys.stderr)
+            return 2
     result = _scan_or_report(args, args.paths)
     if isinstance(result, int):
         return result
-    text = _FORMATS[args.format](result)
-    if args.output:
-        args.output.write_text(text + "\n", encoding="utf-8", errors="surrogateescape")
-    else:
-        sys.stdout.write(text + "\n")
+    text = _FORMATS[args.format](result) + "\n"
+    status = 0
+    if output is not None:
+        try:
+            write_output(output, text)
+            text = ""
+        except OSError as exc:
+            print(f"dedup-gui: cannot write {output}: {exc.strerror or exc}; the result follows here", file=sys.stderr)
+            status = 1
+    sys.stdout.write(text)
     _print_summary(result, quiet=args.quiet)
-    return 0
+    return status
 
 
 def _print_summary(result: ScanResult, quiet: bool) -> None:

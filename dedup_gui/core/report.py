@@ -87,11 +87,14 @@ def to_json(result: ScanResult) -> str:
     return json.dumps(document, indent=2)
 
 
+CSV_HEADER = "group,path,size,width,height,format,digest,date_taken"
+
+
 def to_csv(result: ScanResult) -> str:
     """One row per grouped file, for spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["group", "path", "size", "width", "height", "format", "digest", "date_taken"])
+    writer.writerow(CSV_HEADER.split(","))
     for number, group in enumerate(result.groups, start=1):
         for m in group.members:
             file = result.files[m]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -61,6 +62,39 @@ def test_csv_and_output_file(folder: Path, tmp_path: Path, capsys: pytest.Captur
     assert code == 0 and out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert {Path(r["path"]).name for r in rows} == {"a.jpg", "a_mirror.jpg"} and {r["group"] for r in rows} == {"1"}
+
+
+def test_output_never_writes_over_a_photo_or_an_unknown_file(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = folder / "a.jpg"
+    before = photo.read_bytes()
+    truth = tmp_path / "ground_truth.json"
+    truth.write_text('{"a.jpg": ["a_mirror.jpg"]}')
+    for target in (photo, truth):
+        code, out, err = _run(["scan", str(folder), "-o", str(target), "-q", "--workers", "0"], capsys)
+        assert (code, out) == (2, "") and "refusing to write over it" in err
+    assert photo.read_bytes() == before and truth.read_text() == '{"a.jpg": ["a_mirror.jpg"]}'
+
+
+def test_output_checked_before_the_scan_and_earlier_results_replaced(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for target, message in ((tmp_path / "missing" / "r.json", "does not exist"), (tmp_path, "is a folder")):
+        code, _, err = _run(["scan", str(folder), "-o", str(target), "-q", "--workers", "0"], capsys)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    for fmt in ("json", "csv", "json"):
+        target = tmp_path / f"result.{fmt}"
+        args = ["scan", str(folder), "--format", fmt, "-o", str(target), "-q", "--workers", "0", "--method", "hash"]
+        code, out, err = _run(args, capsys)
+        assert (code, out, err) == (0, "", "")
+        assert target.read_text().startswith('{\n  "version"' if fmt == "json" else "group,path,")
+    assert not list(tmp_path.glob(".*.part"))  # the temporary file was renamed into place
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "result.json").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0o600
+    code, out, _ = _run(["scan", str(folder), "-o", "-", "-q", "--workers", "0", "--method", "hash"], capsys)
+    assert code == 0 and json.loads(out)["groups"]
 
 
 def test_threshold_zero_separates_the_mirror_only_if_it_differs(
