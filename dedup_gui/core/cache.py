@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dedup_gui.core import paths
 from dedup_gui.core.model import FileRef
 
 SCHEMA_VERSION = 2
@@ -63,6 +64,23 @@ class _Pending:
     features: dict[str, tuple[int, bytes]]
 
 
+class CacheUnusable(Exception):
+    """The cache path names something that is not ours to open or move aside; the message says what."""
+
+
+def _ours(path: Path) -> bool:
+    """Whether a cache file that cannot be used may be moved aside: any file in this app's own cache folder
+    (its damage is ours to clear), elsewhere only a SQLite file that carries this app's id."""
+    if path.absolute().parent == paths.cache_dir().absolute():
+        return True
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:
+        return False
+    return header.startswith(b"SQLite format 3\x00") and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+
+
 class FeatureCache:
     """One SQLite database; safe to share between processes (WAL, busy timeout)."""
 
@@ -75,9 +93,16 @@ class FeatureCache:
         self._db = self._open_or_rebuild()
 
     def _open_or_rebuild(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise CacheUnusable(f"the feature cache {self.path} is a folder: name a file")
         try:
             return self._open()
         except sqlite3.DatabaseError as exc:
+            if not _ours(self.path):
+                raise CacheUnusable(
+                    f"{self.path} is not a dedup-gui feature cache ({exc}); it was left as it is:"
+                    " name a new file or an earlier cache"
+                ) from None
             aside = self.path.with_name(f"{self.path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
             for suffix in ("", "-wal", "-shm"):
                 src = Path(f"{self.path}{suffix}")

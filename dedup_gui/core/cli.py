@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dedup_gui import __version__
 from dedup_gui.core import cli_actions, evaluation, report
+from dedup_gui.core.cache import CacheUnusable
 from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH_DISTANCE, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
 from dedup_gui.core.logs import setup_logging
@@ -192,7 +193,7 @@ def _scan_or_report(args: argparse.Namespace, roots: list[Path]) -> ScanResult |
         return 2
     try:
         return scan(options, _StderrProgress(args.quiet), CancelToken())
-    except (NotADirectoryError, PermissionError) as exc:
+    except (NotADirectoryError, PermissionError, CacheUnusable) as exc:
         print(f"dedup-gui: {exc}", file=sys.stderr)
         return 2
 

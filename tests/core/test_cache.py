@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from dedup_gui.core.cache import FeatureCache
+import pytest
+
+from dedup_gui.core.cache import CacheUnusable, FeatureCache
 from dedup_gui.core.model import FileRef
 
 
@@ -58,7 +60,15 @@ def test_writes_are_batched_and_flushed_on_close(tmp_path: Path) -> None:
     assert reader.execute("SELECT count(*) FROM files").fetchone()[0] == 1
 
 
-def test_corrupt_or_foreign_database_is_moved_aside(tmp_path: Path) -> None:
+def _foreign_database(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+
+
+def test_a_broken_file_in_the_own_cache_folder_is_moved_aside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_GUI_CACHE_DIR", str(tmp_path))
     path = tmp_path / "c.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     with FeatureCache(path) as cache:
@@ -67,13 +77,37 @@ def test_corrupt_or_foreign_database_is_moved_aside(tmp_path: Path) -> None:
     assert list(tmp_path.glob("c.sqlite3.broken-*"))
 
     foreign = tmp_path / "other.sqlite3"
-    db = sqlite3.connect(foreign)
-    db.execute("CREATE TABLE t (x)")
-    db.commit()
-    db.close()
+    _foreign_database(foreign)
     with FeatureCache(foreign) as cache:
         assert cache.notices
     assert FeatureCache(foreign).notices == []  # the rebuilt file is ours
+
+
+def test_a_file_elsewhere_that_is_not_a_cache_is_left_untouched(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + b"jpeg data" * 100)
+    foreign = tmp_path / "places.sqlite"
+    _foreign_database(foreign)
+    for path in (photo, foreign):
+        before = path.read_bytes()
+        with pytest.raises(CacheUnusable, match="not a dedup-gui feature cache"):
+            FeatureCache(path)
+        assert path.read_bytes() == before
+    with pytest.raises(CacheUnusable, match="is a folder"):
+        FeatureCache(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.jpg", "places.sqlite"]
+
+
+def test_an_own_cache_of_another_schema_elsewhere_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "mine.sqlite3"
+    FeatureCache(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 999")
+    db.commit()
+    db.close()
+    with FeatureCache(path) as cache:
+        assert "moved it to" in cache.notices[0]
+    assert list(tmp_path.glob("mine.sqlite3.broken-*"))
 
 
 def test_deferred_features_are_listed_empty_and_read_on_demand(tmp_path: Path) -> None:

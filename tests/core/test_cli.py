@@ -97,6 +97,15 @@ def test_output_checked_before_the_scan_and_earlier_results_replaced(
     assert code == 0 and json.loads(out)["groups"]
 
 
+def test_a_cache_option_naming_a_folder_or_a_foreign_file_is_refused(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for cache, message in ((tmp_path, "is a folder"), (folder / "a.jpg", "not a dedup-gui feature cache")):
+        code, out, err = _run(["scan", str(folder), "--cache", str(cache), "-q", "--workers", "0"], capsys)
+        assert (code, out) == (2, "") and message in err and len(err.strip().splitlines()) == 1
+    assert (folder / "a.jpg").exists() and not list(tmp_path.rglob("*.broken-*"))
+
+
 def test_threshold_zero_separates_the_mirror_only_if_it_differs(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
