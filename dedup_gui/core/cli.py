@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections import Counter
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scan_cmd = commands.add_parser("scan", help="scan folders and print the duplicate groups")
-    scan_cmd.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folders to scan")
+    scan_cmd.add_argument("paths", nargs="+", type=folder_name, metavar="PATH", help="folders to scan")
     scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")
     scan_cmd.add_argument(
         "-o",
@@ -59,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scan_options(scan_cmd)
     scan_cmd.set_defaults(handler=run_scan)
     evaluate_cmd = commands.add_parser("evaluate", help="scan a folder and score the groups against a ground truth")
-    evaluate_cmd.add_argument("folder", type=Path, metavar="FOLDER")
+    evaluate_cmd.add_argument("folder", type=folder_name, metavar="FOLDER")
     evaluate_cmd.add_argument(
         "ground_truth", type=Path, metavar="GROUNDTRUTH.json", help="imagededup's {file: [duplicates]} map"
     )
@@ -74,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.set_defaults(handler=run_evaluate)
     cli_actions.register(commands)
     return parser
+
+
+def folder_name(text: str) -> Path:
+    """A folder argument; an empty one (``""``, an unset shell variable) would otherwise mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty folder name")
+    return Path(text)
 
 
 def add_scan_options(parser: argparse.ArgumentParser) -> None:
@@ -169,6 +177,12 @@ def thresholds_from_args(args: argparse.Namespace) -> Thresholds:
 
 def options_from_args(args: argparse.Namespace, roots: list[Path]) -> ScanOptions:
     """ScanOptions from the shared options; raise ValueError with a one-line message."""
+    if not math.isfinite(args.max_megapixels) or args.max_megapixels <= 0:
+        raise ValueError(f"--max-megapixels must be a positive number, not {args.max_megapixels}")
+    if args.workers is not None and args.workers < 0:
+        raise ValueError(f"--workers must be 0 (decode in this process) or more, not {args.workers}")
+    if args.min_size < 0:
+        raise ValueError(f"--min-size must be 0 or more bytes, not {args.min_size}")
     return ScanOptions(
         roots=tuple(p.absolute() for p in roots),
         exclude=tuple(args.exclude),
@@ -246,15 +260,24 @@ def _print_summary(result: ScanResult, quiet: bool) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     try:
         truth = evaluation.load_mapping(args.ground_truth)
-        families_path = args.families or args.ground_truth.with_name("families.json")
-        families = json.loads(families_path.read_text(encoding="utf-8")) if families_path.exists() else None
-    except (ValueError, OSError) as exc:
+        beside = args.ground_truth.with_name("families.json")
+        families_path = args.families or (beside if beside.exists() else None)
+        families = evaluation.load_families(families_path) if families_path else None
+    except ValueError as exc:
         print(f"dedup-gui: {exc}", file=sys.stderr)
         return 2
     result = _scan_or_report(args, [args.folder])
     if isinstance(result, int):
         return result
-    scores = evaluation.evaluate(truth, report.duplicate_map(result), families)
+    found = report.duplicate_map(result)
+    unknown = [name for name in truth if name not in found]
+    if unknown:
+        print(
+            f"dedup-gui: {len(unknown)} of the {len(truth)} files in the ground truth were not among the scanned"
+            f" images (e.g. {unknown[0]}); names are relative to {args.folder}",
+            file=sys.stderr,
+        )
+    scores = evaluation.evaluate(truth, found, families)
     if args.json:
         print(json.dumps({**scores.as_dict(), "summary": report.summary(result)}, indent=2))
     else:

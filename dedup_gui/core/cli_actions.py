@@ -159,6 +159,8 @@ def decide_groups(document: dict[str, Any], rules: Sequence[Rule], references: S
             raise ResultFileError(f"group {number} of the result file is malformed ({exc!r})") from exc
         if any(mark is not None and not isinstance(mark, bool) for mark in marks):
             raise ResultFileError(f'group {number}: a "keep" mark is not true or false')
+        if len(records) < 2:
+            raise ResultFileError(f"group {number} of the result file has {len(records)} member(s), not 2 or more")
         decisions.append(_decide_group(number, records, marks, rules, references))
     return decisions
 
@@ -184,6 +186,9 @@ def _decide_group(
 
 def run_apply(args: argparse.Namespace) -> int:
     references = tuple(p.absolute() for p in args.reference)
+    missing = [str(p) for p in references if not p.is_dir()]
+    if missing:
+        return _fail(f"--reference {missing[0]} is not a folder: its files could not be protected", 2)
     rules = keep_rules_from_args(args.keep)
     if args.move_to is not None and args.move_to.exists() and not args.move_to.is_dir():
         return _fail(f"--move-to {args.move_to} is not a folder", 2)

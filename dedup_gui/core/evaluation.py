@@ -84,6 +84,17 @@ def load_mapping(path: Path) -> Mapping:
     return mapping
 
 
+def load_families(path: Path) -> dict[str, str]:
+    """Read and check a ``{file: edit family}`` map ("original" for unedited files); raise ValueError if bad."""
+    try:
+        families = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    if not isinstance(families, dict) or not all(isinstance(v, str) for v in families.values()):
+        raise ValueError(f'{path} is not a {{file: edit family}} map (with "original" for unedited files)')
+    return families
+
+
 def pairs_of(mapping: Mapping) -> PairSet:
     return {(min(a, b), max(a, b)) for a, others in mapping.items() for b in others if a != b}
 

@@ -106,6 +106,24 @@ def test_a_cache_option_naming_a_folder_or_a_foreign_file_is_refused(
     assert (folder / "a.jpg").exists() and not list(tmp_path.rglob("*.broken-*"))
 
 
+def test_evaluate_scores_checks_its_maps_and_warns_of_unknown_names(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"a.jpg": ["a_mirror.jpg"], "a_mirror.jpg": ["a.jpg"], "other.png": []}))
+    base = ["evaluate", str(folder), str(truth), "-q", "--workers", "0", "--method", "hash"]
+    code, out, err = _run([*base, "--json"], capsys)
+    assert code == 0 and err == ""
+    assert json.loads(out)["pairs"]["precision"] == 1.0 and json.loads(out)["pairs"]["recall"] == 1.0
+    (tmp_path / "list.json").write_text("[1, 2]")
+    for families, message in (("list.json", "is not a {file: edit family} map"), ("none.json", "cannot read")):
+        code, out, err = _run([*base, "--families", str(tmp_path / families)], capsys)
+        assert (code, out) == (2, "") and message in err
+    truth.write_text(json.dumps({"/elsewhere/a.jpg": [], "a.jpg": []}))
+    code, _, err = _run(base, capsys)
+    assert code == 0 and "1 of the 2 files in the ground truth were not among the scanned images" in err
+
+
 def test_threshold_zero_separates_the_mirror_only_if_it_differs(
     folder: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -120,6 +138,13 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.C
     assert (code, out) == (2, "") and err.strip() == f"dedup-gui: not a folder: {tmp_path / 'nope'}"
     code, _, err = _run(["scan", str(tmp_path), "--threshold", "99"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
+    bad = (("--max-megapixels", "0"), ("--max-megapixels", "nan"), ("--workers", "-3"), ("--min-size", "-1"))
+    for option, value in bad:
+        code, out, err = _run(["scan", str(tmp_path), option, value], capsys)
+        assert (code, out) == (2, "") and err.startswith(f"dedup-gui: {option} must be")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scan", ""])
+    assert exit_info.value.code == 2 and "an empty folder name" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs_the_cli(folder: Path) -> None:

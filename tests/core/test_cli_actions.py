@@ -159,6 +159,12 @@ def test_bad_arguments_and_unreadable_result_files_exit_2(
     result_file.write_text(json.dumps(document))
     assert run(["apply", str(result_file)]) == 2
     assert "not true or false" in capsys.readouterr().err
+    document["groups"][0]["members"] = []
+    result_file.write_text(json.dumps(document))
+    assert run(["apply", str(result_file)]) == 2
+    assert "has 0 member(s), not 2 or more" in capsys.readouterr().err
+    assert run(["apply", str(result_file), "--reference", str(tmp_path / "typo")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
     assert run(["undo", "42"]) == 2
     for argv in (["apply", "x.json", "--keep", "prettiest"], ["apply", "x.json", "--to-trash", "--move-to", "d"]):
         with pytest.raises(SystemExit) as exit_info:
