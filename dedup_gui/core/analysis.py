@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, MissingExtra, UnreadableImage, decode
+from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, MissingExtra, TooLarge, UnreadableImage, decode
 from dedup_gui.core.hashes import dihedral_hashes
 from dedup_gui.core.model import FileRef, ImageInfo
 
@@ -69,7 +69,7 @@ def analyse(request: AnalysisRequest) -> Analysis:
         decoded = decode(data, ref.path.suffix, request.max_megapixels)
         pixels = np.asarray(decoded.image) if request.pixels else None
         return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image), pixels)
-    except MissingExtra as exc:
+    except (MissingExtra, TooLarge) as exc:
         return Analysis(ref, digest, error=str(exc), lasting=False)
     except UnreadableImage as exc:
         return Analysis(ref, digest, error=str(exc))

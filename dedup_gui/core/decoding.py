@@ -40,6 +40,21 @@ class UnreadableImage(Exception):
     """The file is not an image this app can read; the message says why, for the skipped-files list."""
 
 
+class TooLarge(UnreadableImage):
+    """The image is above the megapixel limit: a skip that a higher limit undoes, so it is never cached."""
+
+
+def size_refusal(width: int, height: int, max_megapixels: float) -> str | None:
+    """Why an image of this size is refused under the limit, or None when it is within it."""
+    megapixels = width * height / 1e6
+    if megapixels <= max_megapixels:
+        return None
+    return (
+        f"{width}x{height} pixels ({megapixels:.0f} MP) is above the limit of {max_megapixels:g} MP"
+        " (decompression bomb protection; raise the limit to include it)"
+    )
+
+
 class MissingExtra(UnreadableImage):
     """The image type needs an optional package that is not installed; installing it fixes the skip."""
 
@@ -72,7 +87,7 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own check fired first; its limit is never below ours, so the image is above ours.
-        raise UnreadableImage(
+        raise TooLarge(
             f"above the limit of {max_megapixels:g} MP (decompression bomb protection; raise the limit to include it)"
         ) from None
     except UnidentifiedImageError:
@@ -96,12 +111,9 @@ def _raise_pillow_limit(max_megapixels: float) -> None:
 def _decode_pillow(data: bytes, max_megapixels: float) -> Decoded:
     with Image.open(io.BytesIO(data)) as img:
         width, height = img.size
-        megapixels = width * height / 1e6
-        if megapixels > max_megapixels:
-            raise UnreadableImage(
-                f"{width}x{height} pixels ({megapixels:.0f} MP) is above the limit of {max_megapixels:g} MP"
-                " (decompression bomb protection; raise the limit to include it)"
-            )
+        refusal = size_refusal(width, height, max_megapixels)
+        if refusal:
+            raise TooLarge(refusal)
         exif = _read_exif(img)
         stored_orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
         date_taken, camera = _date_taken(exif), _camera(exif)

@@ -16,7 +16,7 @@ import numpy as np
 from dedup_gui.core import paths
 from dedup_gui.core.analysis import DECODE_VERSION, Analysis, AnalysisRequest
 from dedup_gui.core.cache import CachedFile, FeatureCache
-from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS
+from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, size_refusal
 from dedup_gui.core.discovery import DiscoveryOptions, check_roots, discover
 from dedup_gui.core.embedding import BATCH_SIZE, EMBEDDING_DIM, Embedder, model_id
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, MIN_COSINE, PairGraph, Thresholds
@@ -340,7 +340,12 @@ def _plan(
         if "error" in found:
             skipped.append(Skipped(ref.path, found["error"].decode()))
         elif entry is not None and entry.digest and needed <= found.keys():
-            files.append(ScannedFile(ref, entry.digest, ImageInfo(**json.loads(found["info"]))))
+            info = ImageInfo(**json.loads(found["info"]))
+            refusal = size_refusal(info.width, info.height, options.max_megapixels)
+            if refusal:  # decoded under a higher limit than this scan's
+                skipped.append(Skipped(ref.path, refusal))
+                continue
+            files.append(ScannedFile(ref, entry.digest, info))
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
         else:
             requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))

@@ -149,3 +149,22 @@ def test_unchanged_rescan_reuses_the_stored_pair_graph(photo_dir: Path, monkeypa
     (photo_dir / "c.png").unlink()
     assert _names(scan(_options(photo_dir))) == _names(first)
     assert len(builds) == 1  # a different set of files needs a new search
+
+
+def test_the_megapixel_limit_applies_to_cached_files_and_its_skips_are_never_cached(
+    make_image: Callable[..., Path], tmp_path: Path
+) -> None:
+    make_image("big/large.png", 1, size=(1600, 1000))
+    make_image("big/small.png", 2)
+    folder, cache = tmp_path / "big", tmp_path / "c.sqlite3"
+
+    def scan_at(limit: float) -> tuple[list[str], dict[str, str]]:
+        options = ScanOptions(roots=(folder,), cache_path=cache, method=Method.HASH, max_megapixels=limit, workers=0)
+        result = scan(options)
+        return [f.ref.path.name for f in result.files], {s.path.name: s.reason for s in result.skipped}
+
+    files, skipped = scan_at(1.0)
+    assert files == ["small.png"] and "1600x1000 pixels (2 MP) is above the limit of 1 MP" in skipped["large.png"]
+    assert scan_at(250.0) == (["large.png", "small.png"], {})  # the refusal was not cached
+    files, skipped = scan_at(1.5)  # now from the cache, decoded under the higher limit
+    assert files == ["small.png"] and "above the limit of 1.5 MP" in skipped["large.png"]
