@@ -19,36 +19,41 @@ class OutputError(Exception):
 
 
 def check_output(path: Path) -> None:
-    """Raise ``OutputError`` unless ``path`` is a new file in a writable folder or an earlier result."""
-    if path.is_dir():
+    """Raise ``OutputError`` unless ``path`` is a new file in a writable folder, an earlier result, or a device
+    such as /dev/null (a link counts as what it points to)."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
         raise OutputError(f"{path} is a folder: name a file to write the result to")
-    folder = path.absolute().parent
+    folder = target.parent
     if not folder.is_dir():
         raise OutputError(f"cannot write {path}: the folder {folder} does not exist")
-    if path.exists() or path.is_symlink():
-        if path.is_symlink() or not path.is_file():
-            raise OutputError(f"{path} is not a regular file; refusing to write over it")
-        if not _is_result(path):
+    if target.exists():
+        if target.is_file() and not _is_result(target):
             raise OutputError(
                 f"{path} exists and is not a dedup-gui result (JSON or CSV); refusing to write over it:"
                 " choose another name or remove it first"
             )
-        if not os.access(path, os.W_OK):
+        if not os.access(target, os.W_OK):
             raise OutputError(f"cannot write {path}: permission denied")
     elif not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write in {folder}: permission denied")
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``; raises ``OSError``."""
-    folder = path.absolute().parent
-    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~_umask()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path`` (a device such as
+    /dev/null is written directly); raises ``OSError``."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(text)
+        return
+    mode = target.stat().st_mode & 0o777 if target.is_file() else 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
             out.write(text)
         os.chmod(temporary, mode)  # mkstemp makes it private; the result gets the permissions a plain write would
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

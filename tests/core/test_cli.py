@@ -95,6 +95,8 @@ def test_output_checked_before_the_scan_and_earlier_results_replaced(
     assert (tmp_path / "result.json").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0o600
     code, out, _ = _run(["scan", str(folder), "-o", "-", "-q", "--workers", "0", "--method", "hash"], capsys)
     assert code == 0 and json.loads(out)["groups"]
+    code, out, _ = _run(["scan", str(folder), "-o", os.devnull, "-q", "--workers", "0", "--method", "hash"], capsys)
+    assert (code, out) == (0, "") and not Path(os.devnull).is_file()  # written to, not replaced
 
 
 def test_a_cache_option_naming_a_folder_or_a_foreign_file_is_refused(
