@@ -14,6 +14,7 @@ import numpy as np
 from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, MissingExtra, TooLarge, UnreadableImage, decode
 from dedup_gui.core.hashes import dihedral_hashes
 from dedup_gui.core.model import FileRef, ImageInfo
+from dedup_gui.core.tone import tone
 
 DECODE_VERSION = 2
 """Bump when decoding changes what it yields; cached image facts and failures are then redone."""
@@ -42,6 +43,8 @@ class Analysis:
     error: str | None = None
     lasting: bool = True
     """False for failures that may pass (file moved, extra not installed): those are not cached."""
+    tone: np.ndarray | None = None
+    """Mean colour and flatness (``tone.tone``)."""
 
 
 def content_digest(data: bytes) -> str:
@@ -68,7 +71,7 @@ def analyse(request: AnalysisRequest) -> Analysis:
     try:
         decoded = decode(data, ref.path.suffix, request.max_megapixels)
         pixels = np.asarray(decoded.image) if request.pixels else None
-        return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image), pixels)
+        return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image), pixels, tone=tone(decoded.image))
     except (MissingExtra, TooLarge) as exc:
         return Analysis(ref, digest, error=str(exc), lasting=False)
     except UnreadableImage as exc:

@@ -26,6 +26,7 @@ from dedup_gui.core.knn import Int8Vectors, vector_store
 from dedup_gui.core.model import FileRef, Group, ImageInfo, Method, ScannedFile, Skipped
 from dedup_gui.core.progress import CancelToken, ProgressCallback, Stage, StageMeter
 from dedup_gui.core.search import SearchInput, build_graph
+from dedup_gui.core.tone import TONE_VERSION
 from dedup_gui.core.workers import analyse_all
 
 GRAPH_VERSION = 5
@@ -93,6 +94,7 @@ class _Features:
     the search reads them into one store (``_embedding_matrix``): a bytes object per file would double them."""
 
     hashes: dict[Path, np.ndarray] = field(default_factory=dict)
+    tones: dict[Path, np.ndarray] = field(default_factory=dict)
 
 
 def uses_cnn(method: Method) -> bool:
@@ -169,6 +171,7 @@ def _graph(
         _embedding_matrix(files, cache, versions) if uses_cnn(options.method) else None,
         cache.path.with_name(f"{cache.path.name}.knn"),
         _cnn_kind(versions) or "",
+        [features.tones.get(f.ref.path) for f in files],
     )
     graph = build_graph(data, options.method, options.thresholds, PairGraph.from_bytes(previous) if previous else None)
     meter.finish()
@@ -213,7 +216,7 @@ def graph_key(files: list[ScannedFile], scope: str) -> str:
 
 
 def _versions(method: Method) -> dict[str, int]:
-    versions = {"info": DECODE_VERSION, "error": DECODE_VERSION, "hash": HASH_VERSION}
+    versions = {"info": DECODE_VERSION, "error": DECODE_VERSION, "hash": HASH_VERSION, "tone": TONE_VERSION}
     if uses_cnn(method):
         versions[f"cnn-{model_id()}"] = EMBEDDING_VERSION
     return versions
@@ -242,6 +245,8 @@ class _ResultSink:
     def add(self, analysis: Analysis) -> None:
         if analysis.hashes is not None:
             self._features.hashes[analysis.ref.path] = analysis.hashes
+        if analysis.tone is not None:
+            self._features.tones[analysis.ref.path] = analysis.tone
         if self._embedder is not None and analysis.pixels is not None:
             self._batch.append(analysis)
             if len(self._batch) >= BATCH_SIZE:
@@ -286,6 +291,8 @@ class _ResultSink:
             stored["info"] = (DECODE_VERSION, json.dumps(asdict(analysis.info)).encode())
         if analysis.hashes is not None:
             stored["hash"] = (HASH_VERSION, analysis.hashes.astype("<u8").tobytes())
+        if analysis.tone is not None:
+            stored["tone"] = (TONE_VERSION, analysis.tone.tobytes())
         self._cache.store(analysis.ref, analysis.digest, stored)
 
 
@@ -347,6 +354,8 @@ def _plan(
                 continue
             files.append(ScannedFile(ref, entry.digest, info))
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
+            if "tone" in found:  # not required: a file cached before tones were stored is not decoded again for it
+                features.tones[ref.path] = np.frombuffer(found["tone"], dtype=np.uint8)
         else:
             requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
     return files, requests

@@ -31,6 +31,7 @@ from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.memory import release_freed_memory
 from dedup_gui.core.model import Method
+from dedup_gui.core.tone import different_flat_colours
 from dedup_gui.core.vector_index import VectorIndex, params_for
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class SearchInput:
     """Where the neighbour index of a large collection is saved (a suffix is added); None: not saved."""
     index_key: str = ""
     """Names the embedding model and its version: an index saved under another key is rebuilt."""
+    tones: Sequence[np.ndarray | None] = ()
+    """(4,) uint8 mean colour and flatness per file (``tone.tone``), None where unknown; empty: none known."""
 
 
 def build_graph(
@@ -85,10 +88,20 @@ def build_graph(
         columns = [
             np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried.edges, columns, strict=True)
         ]
-    a, b, phash, dhash, variant, cosine = columns
+    keep = ~_flat_and_unlike(data.tones, reps, columns[0], columns[1])
+    a, b, phash, dhash, variant, cosine = (column[keep] for column in columns)
     per_file = np.zeros(len(representative), dtype=np.float32)
     per_file[reps] = crowding
     return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, per_file)
+
+
+def _flat_and_unlike(tones: Sequence[np.ndarray | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairs (rows of ``reps``) of two plain images of different colours, which no tier can see apart."""
+    if not len(tones):
+        return np.zeros(len(a), dtype=bool)
+    known = np.array([tones[i] is not None for i in reps], dtype=bool)
+    table = np.stack([tones[i] if tones[i] is not None else np.zeros(4, np.uint8) for i in reps])
+    return different_flat_colours(table, known, a, b)
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:
