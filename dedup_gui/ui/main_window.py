@@ -418,7 +418,6 @@ class MainWindow(QMainWindow):
         self.model.set_session(session, stats)
         if self.model.rowCount() and self.table.currentIndex().row() < 0:
             self.table.selectRow(0)
-        self.threshold.set_group_count(len(session.groups))
         self._update_summary()
         self._show_current()
 
@@ -437,10 +436,13 @@ class MainWindow(QMainWindow):
         session, row, file = self.session, None, self._selected_file
         if session is not None and file is not None and session.is_grouped(file):
             row = self.model.row_of(session.group_of(file))
-        if row is None and self.model.rowCount():
-            row = 0
+        self._select_row(0 if row is None else row)
+
+    def _select_row(self, row: int) -> None:
+        """Select the row (clamped to the list; nothing when it is empty) and show its group."""
+        row = min(row, self.model.rowCount() - 1)
         self._current = None
-        if row is not None:
+        if row >= 0:
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(row, 0),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
@@ -467,6 +469,8 @@ class MainWindow(QMainWindow):
         self.model.set_folder(Path(data) if data else None)
 
     def _update_summary(self) -> None:
+        """The counts above the list and beside the slider, from the session as it is now."""
+        self.threshold.set_group_count(len(self.session.groups) if self.session else None)
         if self.session is None:
             self.summary_label.setText("No groups yet.")
             return
@@ -520,10 +524,12 @@ class MainWindow(QMainWindow):
         shown = self.compare.shown_members()
         if session is None or number is None or (key is not None and key >= len(shown)):
             return
+        row = self.table.currentIndex().row()
         pairs = session.not_duplicates(number, None if key is None else shown[key])
         self.trash.push_undo(trash.UndoNotDuplicates(pairs))
         self.undo_action.setEnabled(True)
         self.model.refresh()
+        self._select_row(max(row, 0))  # the group that took the split one's place: the next in the list
         self._update_summary()
         self.statusBar().showMessage("Remembered as not duplicates (Undo brings the group back).", 6000)
 
@@ -563,7 +569,6 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(self.trash.can_undo())
         self.model.refresh()
         self._update_summary()
-        self.threshold.set_group_count(len(self.session.groups) if self.session else None)
         self.statusBar().showMessage(message, 10000)
 
     # Window -----------------------------------------------------------------------------------------------

@@ -170,9 +170,16 @@ def test_cancelling_the_confirmation_moves_nothing(qtbot: QtBot, window: MainWin
 
 
 def test_not_duplicates_is_remembered_and_undoable(qtbot: QtBot, window: MainWindow) -> None:
-    window.table.selectRow(window.model.row_of(_group_of(window, "b.png")) or 0)
+    session = window.session
+    assert session is not None
+    row = window.model.row_of(_group_of(window, "b.png")) or 0
+    assert row + 1 < window.model.rowCount()  # the fixture's groups sort with another one below b.png's
+    window.table.selectRow(row)
+    following = set(session.groups[window.model.group_number(row + 1)].members)
     qtbot.keyClick(window.table, Qt.Key.Key_D)
     assert ["b.png", "b_bright.jpg"] not in _names(window) and window.model.rowCount() == 2
+    assert window.threshold.count_label.text().startswith("2 groups")  # the slider's count agrees
+    assert window._current is not None and set(session.groups[window._current].members) == following  # next one
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
     assert ["b.png", "b_bright.jpg"] in _names(window)
