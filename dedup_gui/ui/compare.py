@@ -52,13 +52,6 @@ PAGE_SIZE = 8
 """Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
 
 
-def _breakable(text: str) -> str:
-    """Let a long name or path wrap after separators (a zero-width space after each)."""
-    for separator in "/\\_-.":
-        text = text.replace(separator, separator + "\u200b")
-    return text
-
-
 def letter(position: int) -> str:
     """A, B, ... Z, then numbers: short names for the images of a group, used in the match reasons."""
     return string.ascii_uppercase[position] if position < 26 else str(position + 1)
@@ -275,6 +268,24 @@ def _reachable_centre(centre: float, room: float, length: float) -> float:
     return min(max(centre, margin), 1 - margin)
 
 
+KEPT = "✓ Kept"
+TO_TRASH = "✗ To trash"
+
+
+def _breakable(text: str, separators: str = "/\\_-.") -> str:
+    """Let a long name or path wrap after separators (a zero-width space after each)."""
+    for separator in separators:
+        text = text.replace(separator, separator + "\u200b")
+    return text
+
+
+def _height_at_width(block: QWidget) -> int:
+    layout = block.layout()
+    if layout is not None and layout.hasHeightForWidth():
+        return layout.totalHeightForWidth(block.width())
+    return block.sizeHint().height()
+
+
 class ElidedLabel(QLabel):
     """A one-line label that shortens its text in the middle to fit (file names keep their extension)."""
 
@@ -318,10 +329,12 @@ class ImagePane(QFrame):
         self._badge = QToolButton()
         self._badge.clicked.connect(lambda: self.toggle_requested.emit(self.file_index))
         self._reason = QLabel(wordWrap=True)
-        self._reason.setEnabled(False)
+        self._reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.canvas = ImageCanvas(zoom, preview, full)
         self._values: dict[str, QLabel] = {}
-        facts = QGridLayout()
+        self.facts = QWidget()
+        facts = QGridLayout(self.facts)
+        facts.setContentsMargins(0, 0, 0, 0)
         facts.setHorizontalSpacing(8)
         facts.setVerticalSpacing(1)
         for row, name in enumerate(FIELDS):
@@ -332,15 +345,31 @@ class ImagePane(QFrame):
             self._values[name] = value
             facts.addWidget(value, row, 1)
         facts.setColumnStretch(1, 1)
+        facts.setRowStretch(len(FIELDS), 1)
         self._colour_facts()
-        header = QHBoxLayout()
-        header.addWidget(self._title, 1)
-        header.addWidget(self._badge)
+        # The name gets the pane's whole width; the badge sits beside the reason it gives.
+        self.head = QWidget()
+        head = QGridLayout(self.head)
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self._title, 0, 0, 1, 2)
+        head.addWidget(self._badge, 1, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self._reason, 1, 1)
+        head.setColumnStretch(1, 1)
+        head.setRowStretch(2, 1)  # room given to level this pane with taller ones goes below, not between
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addWidget(self._reason)
+        layout.addWidget(self.head)
         layout.addWidget(self.canvas, 1)
-        layout.addLayout(facts)
+        layout.addWidget(self.facts)
+
+    def level_with(self, head_height: int, facts_height: int) -> None:
+        """Give the blocks above and below the image these heights, the tallest of the group's panes, so that
+        every image of the group starts at the same height and has the same room."""
+        self.head.setFixedHeight(head_height)
+        self.facts.setFixedHeight(facts_height)
+
+    def natural_heights(self) -> tuple[int, int]:
+        """The heights the name-and-verdict block and the facts block need at the pane's current width."""
+        return _height_at_width(self.head), _height_at_width(self.facts)
 
     def show_file(
         self, position: int, key: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]
@@ -359,7 +388,7 @@ class ImagePane(QFrame):
 
     def set_mark(self, mark: Mark, position: int, key: int) -> None:
         self._mark = mark
-        self._badge.setText("Keep" if mark.keep else "Remove")
+        self._badge.setText(KEPT if mark.keep else TO_TRASH)  # states, not commands: the tooltip says what a click does
         self._style_badge()
         self._badge.setAccessibleName(f"Image {letter(position)}: {'keep' if mark.keep else 'remove'}; click to change")
         self._badge.setToolTip(
@@ -367,7 +396,7 @@ class ImagePane(QFrame):
             if key < 9
             else "Click to change"
         )
-        self._reason.setText(mark.reason)
+        self._reason.setText(_breakable(mark.reason, "/\\_."))  # not after hyphens: dates stay whole
 
     def _style_badge(self) -> None:
         """Style sheets are slow to apply (a re-polish each time): only when the look actually changes."""
@@ -409,6 +438,8 @@ class CompareView(QWidget):
         self._swap_index = 0
         self._flicker = QTimer(self, interval=FLICKER_MS)
         self._flicker.timeout.connect(self.next_image)
+        self._level = QTimer(self, singleShot=True, interval=0)  # once the event loop has laid the panes out
+        self._level.timeout.connect(self._level_panes)
         self.actions_ = self._make_actions()
         self._zoom_label = named(QLabel("Zoom: Fit"), "Zoom level")
         self.zoom.changed.connect(lambda: self._zoom_label.setText(f"Zoom: {self.zoom.label()}"))
@@ -491,6 +522,7 @@ class CompareView(QWidget):
         self._scroll.show()
         self._swap_index = min(self._swap_index, len(shown) - 1)
         self._apply_swap()
+        self._level.start()
         self._show_page_controls(len(files))
         if not self.zoom.fit:
             self.zoom.set_view(self.zoom.zoom, QPointF(0.5, 0.5))
@@ -521,6 +553,22 @@ class CompareView(QWidget):
             return
         for key, pane in enumerate(self.panes()):
             pane.set_mark(self._session.mark(pane.file_index), self._first + key, key)
+        self._level.start()
+
+    def _level_panes(self) -> None:
+        """Give every pane's name-and-verdict and facts blocks the tallest pane's heights (wrapped text makes
+        them differ), so the images line up. Runs after layout has settled the panes' widths."""
+        panes = [pane for pane in self.panes() if not pane.isHidden()]
+        if not panes:
+            return
+        heights = [pane.natural_heights() for pane in panes]
+        head, facts = max(h for h, _ in heights), max(f for _, f in heights)
+        for pane in panes:
+            pane.level_with(head, facts)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._level.start()
 
     def panes(self) -> list[ImagePane]:
         """The panes showing the current page, left to right."""

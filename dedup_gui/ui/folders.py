@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dedup_gui.ui import style
 from dedup_gui.ui.accessible import named
 
 REFERENCE_TIP = "Checked: a reference folder. Its files are always kept, never marked for removal."
@@ -66,8 +67,7 @@ class FolderPanel(QWidget):
         buttons.addWidget(add)
         buttons.addWidget(self._remove)
         buttons.addStretch(1)
-        hint = QLabel("☑ reference folder: always kept")
-        hint.setEnabled(False)
+        hint = style.mute(QLabel("☑ reference folder: always kept"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Folders:"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -20,6 +21,17 @@ def remove_colour(palette: QPalette) -> QColor:
 def difference_background(palette: QPalette) -> QColor:
     """Behind values that differ inside a group: a soft amber that keeps the text readable."""
     return QColor("#ffe9a8") if not is_dark(palette) else QColor("#5a4600")
+
+
+def mute(label: QLabel) -> QLabel:
+    """Grey a hint's text, halfway between the text and the background: quieter than a value, yet readable
+    (the disabled palette's grey is too faint on most themes)."""
+    palette = label.palette()
+    text, window = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+    mixed = QColor(*((a + b) // 2 for a, b in zip(text.getRgb()[:3], window.getRgb()[:3], strict=True)))
+    palette.setColor(QPalette.ColorRole.WindowText, mixed.darker(115) if not is_dark(palette) else mixed.lighter(115))
+    label.setPalette(palette)
+    return label
 
 
 def badge_style(keep: bool, palette: QPalette) -> str:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, PRESETS, Thresholds
 from dedup_gui.core.report import counted
+from dedup_gui.ui import style
 from dedup_gui.ui.accessible import named
 
 DEBOUNCE_MS = 120
@@ -66,7 +67,7 @@ class ThresholdControl(QWidget):
         self.slider.setToolTip("Drag right to group less similar images; groups update without a rescan")
         self.count_label = named(QLabel(), "Groups at this threshold")
         self.hint_label = named(QLabel(), "Threshold meaning")
-        self.hint_label.setEnabled(False)  # the disabled palette greys it: a hint, not a value
+        style.mute(self.hint_label)  # a hint, not a value
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self._emit)
         layout = QHBoxLayout(self)

@@ -37,12 +37,27 @@ def test_panes_facts_and_reasons(qtbot: QtBot, review: ReviewSession) -> None:
     assert not panes[0]._values["Camera"].autoFillBackground()  # "—" for all: not highlighted
     assert "hash distance 0 (mirrored)" in view._reasons.text()
     badges = [p._badge.text() for p in panes]
-    assert sorted(badges) == ["Keep", "Remove", "Remove"]
+    assert sorted(badges) == ["✓ Kept", "✗ To trash", "✗ To trash"]
     canvas = panes[0].canvas
     qtbot.waitUntil(lambda: canvas._preview is not None, timeout=10_000)
     view.show_group(review, _group_with(review, "c.jpg"))
     shown = [w for w in view.findChildren(type(panes[0])) if w.isVisible()]
     assert len(shown) == 2 and {p._title.text().split()[-1] for p in shown} == {"c.jpg", "copy.jpg"}
+
+
+def test_the_images_of_a_group_line_up_whatever_their_texts(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    view.resize(700, 700)  # narrow panes: names, folders and reasons wrap to different line counts
+    view.show_group(review, _group_with(review, "a.jpg"))
+    canvases = [pane.canvas for pane in view.panes()]
+
+    def level() -> bool:
+        tops = {canvas.mapTo(view, QPoint(0, 0)).y() for canvas in canvases}
+        return len(tops) == 1 and len({canvas.height() for canvas in canvases}) == 1
+
+    qtbot.waitUntil(level, timeout=5000)
+    heads = {pane.head.height() for pane in view.panes()}
+    assert len(heads) == 1 and heads.pop() >= max(pane.natural_heights()[0] for pane in view.panes())
 
 
 def test_zoom_is_shared_and_relative_to_each_image(qtbot: QtBot, review: ReviewSession) -> None:
