@@ -27,9 +27,9 @@ def trash_question(parent: QWidget, paths: list[Path], size: int) -> QMessageBox
     if count > LISTED:
         listed.append(f"… and {count - LISTED:,} more")
     box.setDetailedText("\n".join(listed))
-    move = box.addButton("Move to trash", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(move)
-    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    move = box.addButton("&Move to trash", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)  # Enter must not move files: the move is a deliberate click or Alt+M
+    box.setEscapeButton(cancel)
     move.setAccessibleName(f"Move {count} files to the trash")
     return box

@@ -164,7 +164,9 @@ def test_cancelling_the_confirmation_moves_nothing(qtbot: QtBot, window: MainWin
     everything = {p for p in photo_tree.rglob("*") if p.is_file()}
     window.trash_action.trigger()
     assert window.trash.dialog is not None
-    window.trash.dialog.button(QMessageBox.StandardButton.Cancel).click()
+    cancel = window.trash.dialog.button(QMessageBox.StandardButton.Cancel)
+    assert window.trash.dialog.defaultButton() is cancel  # Enter does not move files
+    cancel.click()
     assert window.trash.dialog is None and not window.trash.busy()
     assert {p for p in photo_tree.rglob("*") if p.is_file()} == everything
 
