@@ -7,7 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-CLI_FIRST_ARGUMENTS = frozenset({"scan", "apply", "undo", "evaluate", "--version", "-h", "--help"})
+COMMANDS = frozenset({"scan", "apply", "undo", "evaluate"})
+CLI_FIRST_ARGUMENTS = COMMANDS | {"--version", "-h", "--help"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="dedup-gui")
     scan_cmd = commands.add_parser("scan", help="scan folders and print the duplicate groups")
     scan_cmd.add_argument("paths", nargs="+", type=folder_name, metavar="PATH", help="folders to scan")
     scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from pathlib import Path
@@ -29,11 +30,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _command_hint(word: str) -> str:
+    """ " (did you mean ...?)" when a folder that is not there reads like a mistyped command."""
+    from dedup_gui.__main__ import COMMANDS
+
+    close = difflib.get_close_matches(word, sorted(COMMANDS), n=1, cutoff=0.6)
+    return f" (did you mean `dedup-gui {close[0]}`?)" if close else ""
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     missing = [str(p) for p in args.paths if not p.is_dir()]
     if missing:
-        print(f"dedup-gui: not a folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"dedup-gui: not a folder: {', '.join(missing)}{_command_hint(missing[0])}", file=sys.stderr)
         return 2
     setup_logging()
     sys.excepthook = log_uncaught

@@ -46,6 +46,18 @@ def test_first_argument_picks_cli_or_window(argv: list[str], target: str, monkey
     assert called == [target]
 
 
+def test_a_mistyped_command_is_named_and_subcommand_usage_reads_well(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert entry.main(["scna", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "dedup-gui: not a folder: scna (did you mean `dedup-gui scan`?)"
+    assert entry.main([str(tmp_path / "holiday")]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        entry.main(["apply", "--help"])
+    assert capsys.readouterr().out.startswith("usage: dedup-gui apply [-h]")
+
+
 def test_demo_folder_has_licensed_samples_and_real_groups(tmp_path: Path) -> None:
     samples = sorted(samples_dir().glob("*.jpg"))
     assert 4 <= len(samples) <= 6 and all(s.stat().st_size <= 150_000 for s in samples)
