@@ -8,6 +8,7 @@ finished results, so it keeps painting while any of them works.
 from __future__ import annotations
 
 import gc
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Slot
@@ -58,6 +59,8 @@ THUMBNAIL_SIDE = 48
 PREVIEW_SIDE = 1600
 ROW_HEIGHT = 54
 METHODS = {Method.AUTO: "Hashes + CNN", Method.HASH: "Hashes", Method.EXACT: "Exact"}
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -362,6 +365,7 @@ class MainWindow(QMainWindow):
             text = f"Scan cancelled. Groups among the files finished so far: {text}"
         for notice in result.notices:
             text += f"\n{notice}"
+        log.info("scanned %s: %s", ", ".join(str(root) for root in result.options.roots), text)
         self.stage_label.setText(text)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
@@ -532,6 +536,7 @@ class MainWindow(QMainWindow):
         self._select_row(max(row, 0))  # the group that took the split one's place: the next in the list
         self._update_summary()
         self.statusBar().showMessage("Remembered as not duplicates (Undo brings the group back).", 6000)
+        log.info("marked %d pairs as not duplicates", len(pairs))
 
     # Trash and undo ---------------------------------------------------------------------------------------
 
@@ -564,6 +569,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_trash_finished(self, message: str) -> None:
+        log.info("%s", message)
         self.threshold.setEnabled(True)
         self.scan_button.setEnabled(self.scan_thread is None)
         self.undo_action.setEnabled(self.trash.can_undo())

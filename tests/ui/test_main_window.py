@@ -3,6 +3,7 @@ restart, keyboard."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -137,8 +138,9 @@ def test_next_previous_accept_and_help(qtbot: QtBot, window: MainWindow) -> None
 
 
 def test_trash_moves_exactly_the_marked_files_and_undo_restores_them(
-    qtbot: QtBot, window: MainWindow, photo_tree: Path, isolated_user_dirs: Path
+    qtbot: QtBot, window: MainWindow, photo_tree: Path, isolated_user_dirs: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="dedup_gui.ui.main_window")
     session = window.session
     assert session is not None
     marked = {session.result.files[m].ref.path for m in session.marked_for_removal()}
@@ -158,6 +160,8 @@ def test_trash_moves_exactly_the_marked_files_and_undo_restores_them(
         window.undo_action.trigger()
     assert {p for p in photo_tree.rglob("*") if p.is_file()} == everything
     assert window.model.rowCount() == 3
+    logged = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Moved 4 files") for m in logged) and any(m.startswith("Restored 4") for m in logged)
 
 
 def test_cancelling_the_confirmation_moves_nothing(qtbot: QtBot, window: MainWindow, photo_tree: Path) -> None:
