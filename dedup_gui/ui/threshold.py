@@ -74,7 +74,9 @@ class ThresholdControl(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Similarity:"))
         layout.addWidget(self.presets)
+        layout.addWidget(style.mute(QLabel("strict")))  # the slider's ends say which way groups grow
         layout.addWidget(self.slider, 1)
+        layout.addWidget(style.mute(QLabel("loose")))
         layout.addWidget(self.count_label)
         layout.addWidget(self.hint_label, 2)
         self._show(self._thresholds)
