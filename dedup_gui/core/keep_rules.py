@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup_gui.core.model import ScannedFile
+from dedup_gui.core.units import human_bytes
 
 
 @dataclass(frozen=True)
@@ -210,15 +211,6 @@ def in_folders(path: Path, folders: Sequence[Path]) -> bool:
     return any(real.is_relative_to(os.path.realpath(folder)) or path.is_relative_to(folder) for folder in folders)
 
 
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
-
-
 def _resolution(file: FileRecord) -> str:
     return f"{file.width}x{file.height}"
 
@@ -244,8 +236,8 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
     if criterion is Criterion.LARGEST_FILE:
         return _Scorer(
             lambda f: (float(f.size),),
-            lambda f: f"largest file {human_size(f.size)}",
-            lambda f: f"smaller file {human_size(f.size)}",
+            lambda f: f"largest file {human_bytes(f.size)}",
+            lambda f: f"smaller file {human_bytes(f.size)}",
         )
     if criterion is Criterion.OLDEST_DATE:
         return _Scorer(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from dedup_gui.ui.formatting import human_bytes
+from dedup_gui.core.units import human_bytes
 
 LISTED = 200
 """Paths written into the dialog's details; the rest are counted."""

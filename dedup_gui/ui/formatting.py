@@ -5,16 +5,7 @@ from __future__ import annotations
 import time
 
 from dedup_gui.core.model import ScannedFile
-
-
-def human_bytes(count: int) -> str:
-    """Decimal units, as file managers show them: 1.5 MB, 312.0 kB, 20 B."""
-    units = ("B", "kB", "MB", "GB", "TB")
-    value, unit = float(count), 0
-    while abs(value) >= 1000 and unit < len(units) - 1:
-        value /= 1000
-        unit += 1
-    return f"{count} B" if unit == 0 else f"{value:.1f} {units[unit]}"
+from dedup_gui.core.units import human_bytes
 
 
 def duration(seconds: float) -> str:
@@ -49,7 +40,8 @@ def file_facts(file: ScannedFile) -> dict[str, str]:
         "Camera": (info.camera if info else None) or "—",
     }
     if info is not None:
-        facts["Dimensions"] = f"{info.width} × {info.height} ({info.width * info.height / 1e6:.1f} MP)"
+        megapixels = info.width * info.height / 1e6
+        facts["Dimensions"] = f"{info.width} × {info.height} ({megapixels:.{1 if megapixels >= 1 else 2}f} MP)"
     return facts
 
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QPixmap
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Group
 from dedup_gui.core.pipeline import ScanResult
-from dedup_gui.ui.formatting import human_bytes
+from dedup_gui.core.units import human_bytes
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.session import Layout, Mark, ReviewSession
 

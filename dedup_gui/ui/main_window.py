@@ -39,11 +39,12 @@ from dedup_gui.core.pipeline import ScanOptions, ScanResult, uses_cnn
 from dedup_gui.core.progress import ProgressEvent, Stage
 from dedup_gui.core.report import counted
 from dedup_gui.core.review_state import ReviewState
+from dedup_gui.core.units import human_bytes
 from dedup_gui.ui import rules, trash
 from dedup_gui.ui.accessible import named
 from dedup_gui.ui.compare import CompareView
 from dedup_gui.ui.folders import FolderPanel, dropped_folders
-from dedup_gui.ui.formatting import duration, human_bytes
+from dedup_gui.ui.formatting import duration
 from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel
 from dedup_gui.ui.help_overlay import HelpOverlay
 from dedup_gui.ui.images import ImageLoader

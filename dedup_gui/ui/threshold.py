@@ -77,7 +77,6 @@ class ThresholdControl(QWidget):
         layout.addWidget(style.mute(QLabel("strict")))  # the slider's ends say which way groups grow
         layout.addWidget(self.slider, 1)
         layout.addWidget(style.mute(QLabel("loose")))
-        layout.addSpacing(16)
         layout.addWidget(self.count_label)
         layout.addWidget(self.hint_label, 2)
         self._show(self._thresholds)

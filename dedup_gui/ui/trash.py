@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from dedup_gui.core import actions, journal
 from dedup_gui.core import trash as core_trash
+from dedup_gui.core.units import human_bytes
 from dedup_gui.ui.confirm import trash_question
-from dedup_gui.ui.formatting import human_bytes
 from dedup_gui.ui.session import Layout, ReviewSession
 from dedup_gui.ui.tasks import TaskRunner
 

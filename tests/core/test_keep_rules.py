@@ -42,7 +42,7 @@ def test_a_reference_folder_comes_first_by_default_and_its_files_are_all_kept() 
 
 def test_ties_fall_through_to_the_next_rule() -> None:
     files = [rec("/p/a.jpg", size=10), rec("/p/b.jpg", size=30), rec("/p/c.jpg", size=20)]
-    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 bytes"
+    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 B"
 
 
 def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
@@ -67,7 +67,7 @@ def test_an_edit_saved_later_loses_to_its_original_even_when_it_weighs_more() ->
 
 def test_modification_times_within_two_seconds_tie_and_size_decides() -> None:
     files = [rec("/p/a.jpg", size=10, modified_s=100.0), rec("/p/b.jpg", size=30, modified_s=101.5)]
-    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 bytes"
+    assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 B"
 
 
 def test_shortest_path_then_name_order_make_the_choice_deterministic() -> None:
