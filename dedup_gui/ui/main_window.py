@@ -360,8 +360,9 @@ class MainWindow(QMainWindow):
         if result.skipped:
             self.skipped_dock.show()
         stats = result.stats
-        text = f"{len(result.files):,} images, {stats.analysed:,} read, {stats.from_cache:,} from the cache"
-        text += f", {len(result.skipped):,} skipped, {stats.elapsed_s:.1f} s."
+        total = len(result.files) + len(result.skipped)
+        text = f"{counted(total, 'file')}: {counted(len(result.files), 'image')}, {len(result.skipped):,} skipped"
+        text += f" · {stats.analysed:,} read, {stats.from_cache:,} from the cache · {stats.elapsed_s:.1f} s"
         if result.cancelled:
             text = f"Scan cancelled. Groups among the files finished so far: {text}"
         for notice in result.notices:

@@ -59,7 +59,7 @@ def test_scan_fills_the_list_through_the_worker(window: MainWindow) -> None:
     assert window.summary_label.text().startswith("3 groups · 4 files marked")
     assert window.table.currentIndex().row() == 0 and len(window.compare.panes()) >= 2
     assert window.skipped.model.rowCount() == 1 and not window.skipped_dock.isHidden()
-    assert window.stage_label.text().startswith("8 images, 9 read")  # notes.jpg is read, then skipped
+    assert window.stage_label.text().startswith("9 files: 8 images, 1 skipped · 9 read")  # notes.jpg: read, skipped
 
 
 def test_slider_regroups_from_the_graph_without_reading_files(
