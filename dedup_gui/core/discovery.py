@@ -93,6 +93,8 @@ def _walk(
             yield from _walk(path, options, seen_files, seen_dirs)
         elif stat.S_ISREG(st.st_mode):
             yield from _consider_file(path, st, is_link, options, seen_files)
+        elif path.suffix.lower() in IMAGE_EXTENSIONS:  # named like an image, but reading it could block or mislead
+            yield Skipped(path, f"not a regular file ({_kind_of(st.st_mode)})")
 
 
 def _consider_file(
@@ -120,6 +122,11 @@ def _consider_file(
         yield Skipped(path, f"smaller than the minimum size ({st.st_size} < {options.min_size} bytes)")
     else:
         yield FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+
+
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"))
+    return next((name for test, name in kinds if test(mode)), "a device")
 
 
 def _stat_failure(exc: OSError, is_link: bool) -> str:

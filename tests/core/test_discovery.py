@@ -295,3 +295,11 @@ def test_order_is_stable(tree: Path) -> None:
     assert first == list(discover(DiscoveryOptions((tree / "a", tree / "b"))))
     names = [i.path.name for i in first if isinstance(i, FileRef) and i.path.parent == tree / "a"]
     assert names == sorted(names)
+
+
+def test_a_named_pipe_called_like_an_image_is_reported_not_read(tree: Path) -> None:
+    os.mkfifo(tree / "stream.jpg")
+    os.mkfifo(tree / "other-pipe")
+    found, skipped = _walk(tree)
+    assert "stream.jpg" not in found and skipped["stream.jpg"] == "not a regular file (a named pipe)"
+    assert "other-pipe" not in skipped  # not named like an image: not ours to mention
