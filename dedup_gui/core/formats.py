@@ -62,6 +62,10 @@ def describe_content(head: bytes) -> str:
     """A short human description of a non-image file's content, for skip reasons."""
     if not head:
         return "empty"
+    if not head.strip(b"\0"):
+        return "zero bytes only (a file never written, or wiped)"
+    if b"\0" in head:
+        return "unknown binary data"  # NUL is valid UTF-8, but no text file holds it
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:

@@ -47,6 +47,8 @@ def test_sniff_recognises_heif_avif_and_rejects_the_rest() -> None:
     assert sniff(b"\x00\x00\x00\x1cftypavif" + b"\x00" * 16) == "AVIF"
     assert sniff(b"%PDF-1.7\n") is None
     assert describe_content(b"") == "empty" and describe_content(b"plain words") == "text"
+    assert describe_content(b"\0" * 64).startswith("zero bytes only")
+    assert describe_content(b"ab\0cd") == "unknown binary data"
 
 
 def test_permission_denied_is_a_reason_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
