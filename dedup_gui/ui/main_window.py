@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.addWidget(self.left_splitter)
         self.main_splitter.addWidget(self.compare)
+        self.main_splitter.setStretchFactor(0, 1)  # a smaller window takes from both sides, a third from the list
         self.main_splitter.setStretchFactor(1, 2)
         self.main_splitter.setSizes([520, 880])
         self.setCentralWidget(self.main_splitter)
