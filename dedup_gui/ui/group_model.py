@@ -188,14 +188,14 @@ class GroupTableModel(QAbstractTableModel):
         kept = session.result.files[_kept(group, session.mark)].ref.path
         if column == Column.FOLDER:
             return _short_folder(kept.parent, session.result.options.roots)
-        return ("✓ " if session.is_reviewed(group) else "") + kept.name
+        others_kept = int(stats.count[number] - stats.marked[number]) - 1
+        also = f"  (+{others_kept} kept)" if others_kept > 0 else ""
+        return ("✓ " if session.is_reviewed(group) else "") + kept.name + also
 
     def _thumbnail(self, number: int) -> QPixmap | None:
         session = self._session
         assert session is not None
-        group = session.groups[number]
-        first = next((m for m in group.members if session.mark(m).keep), group.members[0])
-        ref = session.result.files[first].ref
+        ref = session.result.files[_kept(session.groups[number], session.mark)].ref
         pixmap = self._thumbnails.pixmap(ref.path, ref.mtime_ns)
         if pixmap is None:
             self._waiting[self._thumbnails.key(ref.path, ref.mtime_ns)] = number

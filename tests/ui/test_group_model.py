@@ -73,3 +73,14 @@ def test_thumbnails_load_off_thread_then_show(qtbot: QtBot, review: ReviewSessio
     pixmap = index.data(Qt.ItemDataRole.DecorationRole)
     assert isinstance(pixmap, QPixmap) and max(pixmap.width(), pixmap.height()) == 48
     loader.shutdown()
+
+
+def test_a_group_that_keeps_more_than_one_file_says_so(review: ReviewSession) -> None:
+    model = _model(review)
+    row = next(r for r in range(model.rowCount()) if model.index(r, Column.FILES).data() == "3")
+    number = model.group_number(row)
+    removed = next(m for m in review.groups[number].members if not review.mark(m).keep)
+    assert "kept)" not in model.index(row, Column.GROUP).data()
+    review.set_keep(removed, True)
+    model.marks_changed(number)
+    assert model.index(row, Column.GROUP).data().endswith("  (+1 kept)")
