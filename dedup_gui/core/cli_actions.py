@@ -197,9 +197,16 @@ def run_apply(args: argparse.Namespace) -> int:
         decisions = decide_groups(document, rules, references)
     except ResultFileError as exc:
         return _fail(str(exc), 2)
+    roots = [Path(r) for r in document.get("roots", [])]
+    if args.move_to is not None and any(args.move_to.absolute().is_relative_to(root) for root in roots):
+        print(
+            f"dedup-gui: note: {args.move_to} is inside a scanned folder, so the next scan of it finds the moved"
+            " copies again (exclude it with --exclude)",
+            file=sys.stderr,
+        )
     requests = [actions.Request(file, d.kept) for d in decisions for file in d.removed]
     try:
-        outcome = _apply(args, requests, [Path(r) for r in document.get("roots", [])], references)
+        outcome = _apply(args, requests, roots, references)
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         return _fail(f"nothing more was done: the journal cannot be used ({exc})", 1)
     _print_apply(decisions, outcome, args.move_to)

@@ -135,13 +135,18 @@ def test_apply_exits_1_when_the_trash_fails(
     assert "FAILED" in capsys.readouterr().out and snapshot(photos) == before
 
 
-def test_apply_move_to_a_folder_keeps_subfolders(photos: Path, result_file: Path, tmp_path: Path) -> None:
+def test_apply_move_to_a_folder_keeps_subfolders(
+    photos: Path, result_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = snapshot(photos)
     dest = tmp_path / "dups"
     assert run(["apply", str(result_file), "--move-to", str(dest)]) == 0
     assert sorted(snapshot(dest)) == ["a_small.jpg", "sub/a copy.jpg"]
+    assert "inside a scanned folder" not in capsys.readouterr().err
     assert run(["undo"]) == 0
     assert snapshot(photos) == before and snapshot(dest) == {}
+    assert run(["apply", str(result_file), "--move-to", str(photos / "dups"), "--dry-run"]) == 0
+    assert "inside a scanned folder, so the next scan of it finds the moved copies" in capsys.readouterr().err
 
 
 def test_bad_arguments_and_unreadable_result_files_exit_2(
