@@ -1,14 +1,15 @@
 """The one place that turns the similarity slider into ``Thresholds``.
 
-The slider drives ``Thresholds.hash_distance`` today; when the CNN cosine gets its own control, only this
-module changes. Regrouping itself is the caller's job (``ScanResult.regroup`` from the stored graph); this
-widget only says which thresholds to use, debounced while the handle moves, and shows the resulting count.
+Each slider position is a hash distance (0-11) and a CNN similarity together, so one movement loosens or
+tightens both tiers: the presets sit on the slider (strict at 4 with cosine 0.92, default at 8 with 0.75, loose
+at 11 with 0.70) and positions between them interpolate the cosine. Regrouping itself is the caller's job
+(``ScanResult.regroup`` from the stored graph); this widget only says which thresholds to use, debounced while
+the handle moves, and shows the resulting count.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
@@ -40,6 +41,17 @@ def hint(thresholds: Thresholds, uses_cnn: bool) -> str:
     return text
 
 
+STRICTEST_COSINE = 0.98
+"""The cosine at the slider's strict end (hash distance 0): near-identical pictures only."""
+
+
+def slider_thresholds(position: int) -> Thresholds:
+    """The thresholds at a slider position: its hash distance, and a cosine through the presets' own."""
+    anchors = sorted({0: STRICTEST_COSINE, **{t.hash_distance: t.cosine for t in PRESETS.values()}}.items())
+    cosine = float(np.interp(position, [a for a, _ in anchors], [c for _, c in anchors]))
+    return Thresholds(hash_distance=position, cosine=round(cosine, 2))
+
+
 def preset_name(thresholds: Thresholds) -> str:
     return next((name for name, value in PRESETS.items() if value == thresholds), _CUSTOM)
 
@@ -64,7 +76,10 @@ class ThresholdControl(QWidget):
         self.slider.setRange(0, MAX_HASH_DISTANCE)
         self.slider.setPageStep(2)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setToolTip("Drag right to group less similar images; groups update without a rescan")
+        self.slider.setToolTip(
+            "Drag right to group less similar images (hash distance and CNN similarity together);"
+            " groups update without a rescan"
+        )
         self.count_label = named(QLabel(), "Groups at this threshold")
         self.hint_label = named(QLabel(), "Threshold meaning")
         style.mute(self.hint_label)  # a hint, not a value
@@ -99,7 +114,7 @@ class ThresholdControl(QWidget):
 
     @Slot(int)
     def _on_slider(self, value: int) -> None:
-        self._thresholds = dataclasses.replace(self._thresholds, hash_distance=value)
+        self._thresholds = slider_thresholds(value)
         self._show(self._thresholds)
         self.debounce.start()
 
