@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.trash.finished.connect(self._on_trash_finished)
         self._build_widgets()
         self._build_menus()
+        self.statusBar()  # made now: one that appears with the first message would push the window's content up
         self._help = HelpOverlay(self)
         self._restore()
         QTimer.singleShot(0, lambda: self.trash.offer_recovery(self))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QStatusBar
 from pytestqt.qtbot import QtBot
 
 from dedup_gui.core import actions, keep_rules
@@ -230,12 +230,12 @@ def test_review_comes_back_after_a_restart_without_decoding(qtbot: QtBot, photo_
     names, mark = _names(first), session.mark(toggled).keep
     first.threshold.slider.setValue(6)
     qtbot.waitUntil(lambda: not first.regrouper.busy(), timeout=5000)
-    first.resize(640, 480)  # inside the offscreen screen, which clamps restored geometry
+    first.resize(660, 520)  # inside the offscreen screen, which clamps restored geometry
     first.close()
 
     second = _open(qtbot)
     assert second.folders.roots() == [photo_tree] and second.threshold.slider.value() == 6
-    assert second.size().toTuple() == (640, 480)
+    assert second.size().toTuple() == (660, 520)
     second.restore_last_review()
     qtbot.waitUntil(lambda: second.scan_thread is None and second.session is not None, timeout=30_000)
     qtbot.waitUntil(lambda: not second.regrouper.busy(), timeout=10_000)
@@ -270,3 +270,8 @@ def test_an_interrupted_trash_command_is_offered_for_recovery(qtbot: QtBot, phot
         put_back.click()
     assert file.exists() and not actions.incomplete_batches()
     window.close()
+
+
+def test_the_status_bar_is_there_from_the_start(qtbot: QtBot) -> None:
+    window = _open(qtbot)
+    assert window.findChild(QStatusBar) is not None and window.statusBar().isVisible()
