@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup_gui.core.decoding import DEFAULT_MAX_MEGAPIXELS, MissingExtra, TooLarge, UnreadableImage, decode
-from dedup_gui.core.hashes import dihedral_hashes
+from dedup_gui.core.hashes import grey_dihedral_hashes, hash_grey
 from dedup_gui.core.model import FileRef, ImageInfo
 from dedup_gui.core.tone import tone
 
@@ -71,7 +71,9 @@ def analyse(request: AnalysisRequest) -> Analysis:
     try:
         decoded = decode(data, ref.path.suffix, request.max_megapixels)
         pixels = np.asarray(decoded.image) if request.pixels else None
-        return Analysis(ref, digest, decoded.info, dihedral_hashes(decoded.image), pixels, tone=tone(decoded.image))
+        grey = hash_grey(decoded.image)
+        hashes = grey_dihedral_hashes(grey)
+        return Analysis(ref, digest, decoded.info, hashes, pixels, tone=tone(decoded.image, grey))
     except (MissingExtra, TooLarge) as exc:
         return Analysis(ref, digest, error=str(exc), lasting=False)
     except UnreadableImage as exc:

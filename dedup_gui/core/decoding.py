@@ -44,15 +44,16 @@ class TooLarge(UnreadableImage):
     """The image is above the megapixel limit: a skip that a higher limit undoes, so it is never cached."""
 
 
+def _above_limit(max_megapixels: float) -> str:
+    return f"above the limit of {max_megapixels:g} MP (decompression bomb protection; raise the limit to include it)"
+
+
 def size_refusal(width: int, height: int, max_megapixels: float) -> str | None:
     """Why an image of this size is refused under the limit, or None when it is within it."""
     megapixels = width * height / 1e6
     if megapixels <= max_megapixels:
         return None
-    return (
-        f"{width}x{height} pixels ({megapixels:.0f} MP) is above the limit of {max_megapixels:g} MP"
-        " (decompression bomb protection; raise the limit to include it)"
-    )
+    return f"{width}x{height} pixels ({megapixels:.0f} MP) is {_above_limit(max_megapixels)}"
 
 
 class MissingExtra(UnreadableImage):
@@ -87,9 +88,7 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own check fired first; its limit is never below ours, so the image is above ours.
-        raise TooLarge(
-            f"above the limit of {max_megapixels:g} MP (decompression bomb protection; raise the limit to include it)"
-        ) from None
+        raise TooLarge(_above_limit(max_megapixels)) from None
     except UnidentifiedImageError:
         raise UnreadableImage(f"{kind} file that the image library cannot identify (corrupt header)") from None
     # struct.error leaks from some damaged headers.

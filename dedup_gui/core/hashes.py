@@ -28,13 +28,22 @@ VARIANTS: tuple[tuple[tuple[Image.Transpose, ...], str], ...] = (
 VARIANT_NAMES = tuple(name for _, name in VARIANTS)
 
 
-def dihedral_hashes(image: Image.Image) -> np.ndarray:
-    """Return a (2, 8) uint64 array: row 0 pHash, row 1 dHash, one column per variant in ``VARIANTS``.
+def hash_grey(image: Image.Image) -> Image.Image:
+    """The grey 32x32 image every hash is computed from (and the flatness in ``tone`` is measured on)."""
+    return image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
 
-    The grey 32x32 image is made once; transposing it is exact, so each variant's hash equals the hash
-    of the transformed photo.
+
+def dihedral_hashes(image: Image.Image) -> np.ndarray:
+    """Return a (2, 8) uint64 array: row 0 pHash, row 1 dHash, one column per variant in ``VARIANTS``."""
+    return grey_dihedral_hashes(hash_grey(image))
+
+
+def grey_dihedral_hashes(grey: Image.Image) -> np.ndarray:
+    """``dihedral_hashes`` from the image's ``hash_grey``, for callers that use it for more than hashing.
+
+    The grey image is made once; transposing it is exact, so each variant's hash equals the hash of the
+    transformed photo.
     """
-    grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
     out = np.empty((2, len(VARIANTS)), dtype=np.uint64)
     for column, (ops, _) in enumerate(VARIANTS):
         variant = grey

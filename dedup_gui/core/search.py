@@ -60,8 +60,8 @@ class SearchInput:
     """Where the neighbour index of a large collection is saved (a suffix is added); None: not saved."""
     index_key: str = ""
     """Names the embedding model and its version: an index saved under another key is rebuilt."""
-    tones: Sequence[np.ndarray | None] = ()
-    """(4,) uint8 mean colour and flatness per file (``tone.tone``), None where unknown; empty: none known."""
+    tones: Sequence[bytes | None] = ()
+    """Mean colour and flatness per file, 4 bytes (``tone.tone``), None where unknown; empty: none known."""
 
 
 def build_graph(
@@ -95,12 +95,12 @@ def build_graph(
     return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, per_file)
 
 
-def _flat_and_unlike(tones: Sequence[np.ndarray | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _flat_and_unlike(tones: Sequence[bytes | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairs (rows of ``reps``) of two plain images of different colours, which no tier can see apart."""
     if not len(tones):
         return np.zeros(len(a), dtype=bool)
     known = np.array([tones[i] is not None for i in reps], dtype=bool)
-    table = np.stack([tones[i] if tones[i] is not None else np.zeros(4, np.uint8) for i in reps])
+    table = np.frombuffer(b"".join(tones[i] or bytes(4) for i in reps), dtype=np.uint8).reshape(-1, 4)
     return different_flat_colours(table, known, a, b)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-TONE_VERSION = 1
+from dedup_gui.core.hashes import hash_grey
+
+TONE_VERSION = 2
 """Bump when what ``tone`` measures changes, so cached tones are recomputed."""
 
 FLAT_STD = 4.0
@@ -22,11 +24,12 @@ COLOUR_TOLERANCE = 24
 re-encoding and a light brightness change, not another colour."""
 
 
-def tone(image: Image.Image) -> np.ndarray:
-    """(4,) uint8: mean red, green and blue of the working image, and its grey-level standard deviation."""
+def tone(image: Image.Image, grey: Image.Image | None = None) -> np.ndarray:
+    """(4,) uint8: mean red, green and blue of the working image, and the grey-level standard deviation of its
+    ``hash_grey`` (pass ``grey`` when it is at hand, so it is not made twice)."""
     means = np.asarray(image.convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(axis=0)
-    grey = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.BILINEAR), dtype=np.float32)
-    return np.clip(np.rint([*means, grey.std()]), 0, 255).astype(np.uint8)
+    spread = np.asarray(hash_grey(image) if grey is None else grey, dtype=np.float32).std()
+    return np.clip(np.rint([*means, spread]), 0, 255).astype(np.uint8)
 
 
 def different_flat_colours(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
