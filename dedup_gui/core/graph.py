@@ -225,6 +225,14 @@ class PairGraph:
         """Per edge: whether its cosine does not count, look-alike or not standing out from its crowding."""
         return self._regroup_cache().crowded
 
+    def candidates(self) -> np.ndarray:
+        """The files any threshold could group (sorted indices): an edge's ends, identical copies, and the copies
+        of either."""
+        in_pair = np.zeros(self.n, dtype=bool)
+        in_pair[self.a] = in_pair[self.b] = True
+        in_pair |= np.bincount(self.representative, minlength=self.n) > 1
+        return np.flatnonzero(in_pair[self.representative])
+
     def _weight(self) -> np.ndarray:
         """Similarity in [0, 1] used to pick group centres: the cosine where known, else from the hash."""
         return np.where(np.isnan(self.cosine), 1.0 - self.phash / 64.0, self.cosine)

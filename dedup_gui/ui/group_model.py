@@ -31,7 +31,6 @@ class Column(IntEnum):
     MARKED = 2
     RECLAIM = 3
     MATCH = 4
-    FOLDER = 5
 
 
 HEADERS = {
@@ -40,10 +39,9 @@ HEADERS = {
     Column.MARKED: "Marked",
     Column.RECLAIM: "Frees",
     Column.MATCH: "Match",
-    Column.FOLDER: "Folder",
 }
 _TIPS = {
-    Column.GROUP: "The file kept from each group (✓: you accepted the group)",
+    Column.GROUP: "The file kept from each group and its folder (✓: you accepted the group); sorts by folder",
     Column.MARKED: "Files marked for removal",
     Column.RECLAIM: "Bytes freed by removing the marked files",
     Column.MATCH: "How alike the least similar pair of the group is: identical bytes, or the hash distance"
@@ -129,7 +127,6 @@ class GroupTableModel(QAbstractTableModel):
             Column.MARKED: stats.marked,
             Column.RECLAIM: stats.reclaim,
             Column.MATCH: stats.match_rank,
-            Column.FOLDER: stats.folder_rank,
         }
         ranking = np.argsort(keys[Column(column)], kind="stable")
         if order == Qt.SortOrder.DescendingOrder:
@@ -166,7 +163,7 @@ class GroupTableModel(QAbstractTableModel):
             return self._display(number, column)
         if role == Qt.ItemDataRole.DecorationRole and column == Column.GROUP:
             return self._thumbnail(number)
-        if role == Qt.ItemDataRole.ToolTipRole and column in (Column.GROUP, Column.FOLDER):
+        if role == Qt.ItemDataRole.ToolTipRole and column == Column.GROUP:
             return "\n".join(str(f.ref.path) for f in self._session.files(self._session.groups[number]))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -186,11 +183,10 @@ class GroupTableModel(QAbstractTableModel):
             return stats.match_text(number)
         group = session.groups[number]
         kept = session.result.files[_kept(group, session.mark)].ref.path
-        if column == Column.FOLDER:
-            return _short_folder(kept.parent, session.result.options.roots)
         others_kept = int(stats.count[number] - stats.marked[number]) - 1
         also = f"  (+{others_kept} kept)" if others_kept > 0 else ""
-        return ("✓ " if session.is_reviewed(group) else "") + kept.name + also
+        name = ("✓ " if session.is_reviewed(group) else "") + kept.name + also
+        return f"{name}\n{short_folder(kept.parent, session.result.options.roots)}"
 
     def _thumbnail(self, number: int) -> QPixmap | None:
         session = self._session
@@ -210,7 +206,7 @@ class GroupTableModel(QAbstractTableModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-def _short_folder(folder: Path, roots: tuple[Path, ...]) -> str:
+def short_folder(folder: Path, roots: tuple[Path, ...]) -> str:
     """The folder as the scanned root's name plus the path below it: the part that tells groups apart."""
     root = next((r for r in roots if folder.is_relative_to(r)), None)
     return str(folder) if root is None else str(Path(root.name) / folder.relative_to(root))
@@ -232,12 +228,11 @@ class GroupStats:
         reclaim: np.ndarray,
         distance: np.ndarray,
         cosine: np.ndarray,
-        paths: list[str],
+        paths: list[tuple[str, str]],
     ) -> None:
         self.count, self.marked, self.reclaim = count, marked, reclaim
         self.distance, self.cosine = distance, cosine
         self.path_rank = _rank(paths)
-        self.folder_rank = _rank([p.rpartition("/")[0] for p in paths])
         # Most alike first: identical (-1), then by hash distance, ties broken by higher cosine.
         self.match_rank = np.lexsort((-np.nan_to_num(cosine, nan=-1.0), distance))
         self.match_rank = _rank_of_order(self.match_rank)
@@ -259,7 +254,8 @@ class GroupStats:
         marked = np.bincount(owner, weights=removed, minlength=len(groups)).astype(np.int64)
         reclaim = np.bincount(owner, weights=sizes * removed, minlength=len(groups)).astype(np.int64)
         distance, cosine = _match_stats(result, layout.thresholds, flat, owner, len(groups))
-        paths = [str(files[_kept(g, marks.__getitem__)].ref.path) for g in groups]
+        kept = (files[_kept(g, marks.__getitem__)].ref.path for g in groups)
+        paths = [(str(path.parent), path.name) for path in kept]  # sorted by folder, then name
         return cls(count, marked, reclaim, distance, cosine, paths)
 
     def update_marks(self, session: ReviewSession, number: int) -> None:
@@ -304,7 +300,7 @@ def _match_stats(
     return distance, cosine
 
 
-def _rank(values: list[str]) -> np.ndarray:
+def _rank(values: list[tuple[str, str]]) -> np.ndarray:
     """Each value's position in sorted order, as an array numpy can argsort again cheaply."""
     order = sorted(range(len(values)), key=values.__getitem__)
     return _rank_of_order(np.array(order, dtype=np.int64))

@@ -45,7 +45,7 @@ from dedup_gui.ui.accessible import named
 from dedup_gui.ui.compare import CompareView
 from dedup_gui.ui.folders import FolderPanel, dropped_folders
 from dedup_gui.ui.formatting import duration
-from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel
+from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel, short_folder
 from dedup_gui.ui.help_overlay import HelpOverlay
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.log_viewer import LogDialog
@@ -132,6 +132,8 @@ class MainWindow(QMainWindow):
         self.summary_label.setFont(font)
         self.folder_filter = named(QComboBox(), "Show groups in folder")
         self.folder_filter.setToolTip("Show only groups with a file in this folder")
+        self.folder_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.folder_filter.setMinimumContentsLength(12)  # long folder names are elided, not widening the row
         self.folder_filter.currentIndexChanged.connect(self._on_filter)
         self.model = GroupTableModel(self._thumbnails, self)
         self.table = self._make_table()
@@ -192,11 +194,16 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         table.setWordWrap(False)
         table.setAlternatingRowColors(True)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keeps a name's end and the folder's last part
         header = table.horizontalHeader()
-        header.setStretchLastSection(True)
-        widths = {Column.GROUP: 176, Column.FILES: 40, Column.MARKED: 56, Column.RECLAIM: 72, Column.MATCH: 92}
-        for column, width in widths.items():
-            table.setColumnWidth(column, width)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Column.GROUP, QHeaderView.ResizeMode.Stretch)  # the name takes what is left
+        header.setMinimumSectionSize(36)
+        widest = {Column.FILES: "99", Column.MARKED: "99", Column.RECLAIM: "999.9 MB", Column.MATCH: "hash 10 · 0.75"}
+        for column, sample in widest.items():
+            label = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            label_width = header.fontMetrics().horizontalAdvance(label) + 20  # with the sort arrow
+            table.setColumnWidth(column, max(label_width, table.fontMetrics().horizontalAdvance(sample) + 12))
         table.selectionModel().currentRowChanged.connect(self._on_current_row)
         return table
 
@@ -283,18 +290,28 @@ class MainWindow(QMainWindow):
     def _on_folders_changed(self) -> None:
         roots = self.folders.roots()
         self.settings.set_folders(roots, self.folders.references(), self.folders.excludes())
-        self.folder_filter.blockSignals(True)
-        current = self.folder_filter.currentData()
-        self.folder_filter.clear()
-        self.folder_filter.addItem("All folders", None)
-        for root in roots:
-            self.folder_filter.addItem(root.name or str(root), str(root))
-        found = self.folder_filter.findData(current)
-        self.folder_filter.setCurrentIndex(max(found, 0))
-        self.folder_filter.blockSignals(False)
-        self._on_filter()
+        self._fill_folder_filter()
         if self.session is not None and tuple(self.folders.references()) != self.session.references:
             self._remark()
+
+    def _fill_folder_filter(self) -> None:
+        """Offer each scanned folder and, once scanned, each folder below it that holds a possible duplicate."""
+        roots = self.folders.roots()
+        below = self.session.folders if self.session is not None else ()
+        combo = self.folder_filter
+        combo.blockSignals(True)
+        current = combo.currentData()
+        combo.clear()
+        combo.addItem("All folders", None)
+        for root in roots:
+            combo.addItem(root.name or str(root), str(root))
+            for folder in below:
+                if folder != root and folder.is_relative_to(root):
+                    combo.addItem(short_folder(folder, (root,)), str(folder))
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+        if combo.currentData() != current:
+            self._on_filter()
 
     @Slot()
     def start_scan(self) -> None:
@@ -420,6 +437,7 @@ class MainWindow(QMainWindow):
         if session is not self.session:
             self.session = session
             self._current = None
+            self._fill_folder_filter()
             _settle_heap()
         if layout is not None:
             session.adopt(layout)

@@ -64,6 +64,9 @@ class ReviewSession:
         self._choices = state.choices()
         self._reviewed = state.reviewed()
         self.thresholds = thresholds or result.options.thresholds
+        candidates = result.graph.candidates()
+        self.folders: tuple[Path, ...] = tuple(sorted({result.files[i].ref.path.parent for i in candidates}))
+        """The folders holding a file that some threshold could group: the list's folder filter offers them."""
         self.gone: frozenset[int] = frozenset()
         """Files moved to the trash in this session; left out of every group."""
         self.groups: list[Group] = []

@@ -123,3 +123,17 @@ def test_copies_alone_make_their_own_group_and_join_their_representative() -> No
     )
     assert [g.members for g in graph.groups_at(Thresholds(hash_distance=4))] == [(1, 2, 4, 5), (0, 3)]
     assert [g.members for g in graph.groups_at(Thresholds(hash_distance=1))] == [(1, 4, 5), (0, 3)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_candidates_hold_every_file_any_threshold_groups(seed: int) -> None:
+    hashed = _random_pair_graph(seed, Method.HASH)  # no look-alikes: the loosest threshold takes every edge
+    components = hashed.groups_at(Thresholds(hash_distance=64), GroupPolicy.COMPONENTS)
+    grouped = sorted(m for g in components for m in g.members)
+    assert hashed.candidates().tolist() == grouped
+    assert len(grouped) < hashed.n  # some files stay alone, so the test tells the two apart
+    graph = _random_pair_graph(seed, Method.AUTO)
+    candidates = set(graph.candidates().tolist())
+    for thresholds in THRESHOLDS:
+        for policy in GroupPolicy:
+            assert {m for g in graph.groups_at(thresholds, policy) for m in g.members} <= candidates

@@ -46,8 +46,8 @@ def test_sorting_by_each_column(review: ReviewSession) -> None:
     model.sort(Column.MATCH, Qt.SortOrder.AscendingOrder)
     assert _column(model, Column.MATCH) == ["identical", "hash 0", "hash 6"]
     model.sort(Column.GROUP, Qt.SortOrder.DescendingOrder)
-    names = _column(model, Column.GROUP)
-    assert names == sorted(names, reverse=True)
+    folder_then_name = [tuple(reversed(text.splitlines())) for text in _column(model, Column.GROUP)]
+    assert folder_then_name == sorted(folder_then_name, reverse=True) and len(set(folder_then_name)) == 3
 
 
 def test_folder_filter_and_row_lookup(review: ReviewSession, photo_tree: Path) -> None:
@@ -83,4 +83,4 @@ def test_a_group_that_keeps_more_than_one_file_says_so(review: ReviewSession) ->
     assert "kept)" not in model.index(row, Column.GROUP).data()
     review.set_keep(removed, True)
     model.marks_changed(number)
-    assert model.index(row, Column.GROUP).data().endswith("  (+1 kept)")
+    assert model.index(row, Column.GROUP).data().splitlines()[0].endswith("  (+1 kept)")

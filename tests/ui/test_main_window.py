@@ -275,3 +275,23 @@ def test_an_interrupted_trash_command_is_offered_for_recovery(qtbot: QtBot, phot
 def test_the_status_bar_is_there_from_the_start(qtbot: QtBot) -> None:
     window = _open(qtbot)
     assert window.findChild(QStatusBar) is not None and window.statusBar().isVisible()
+
+
+def test_folder_filter_offers_the_folders_holding_duplicates(qtbot: QtBot, photo_tree: Path) -> None:
+    (photo_tree / "more").mkdir()
+    (photo_tree / "more/d copy.jpg").write_bytes((photo_tree / "d.jpg").read_bytes())
+    (photo_tree / "alone").mkdir()
+    (photo_tree / "alone/e.jpg").write_bytes((photo_tree / "notes.jpg").read_bytes())
+    window = _open(qtbot)
+    _scan(qtbot, window, [photo_tree])
+    combo = window.folder_filter
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert labels == ["All folders", "photos", "photos/copies", "photos/more"]  # not "alone": nothing grouped there
+    combo.setCurrentIndex(labels.index("photos/more"))
+    assert window.model.rowCount() == 1
+    assert window.model.index(0, 0).data().splitlines() == ["d.jpg", "photos"]  # the kept file, then its folder
+    _scan(qtbot, window)  # a rescan keeps the chosen folder
+    assert combo.currentText() == "photos/more" and window.model.rowCount() == 1
+    combo.setCurrentIndex(labels.index("photos/copies"))
+    assert window.model.rowCount() == 3
+    window.close()
