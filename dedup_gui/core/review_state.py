@@ -1,8 +1,10 @@
 """The person's review decisions, kept across scans and restarts in a small SQLite file in the data folder.
 
 "Not duplicates" is stored per pair of content digests, so it survives renames and moves and reappears for
-any other copy of the same bytes. Keep/remove choices made by hand and reviewed groups are stored per path
-together with the digest they were made for: a file whose content changed loses its old choice.
+any other copy of the same bytes; so are the copies the person confirmed by accepting a group, each with the
+file the group keeps (``calibration`` scores the threshold against both). Keep/remove choices made by hand
+and reviewed groups are stored per path together with the digest they were made for: a file whose content
+changed loses its old choice.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Group
 from dedup_gui.core.pipeline import ScanResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS distinct_pairs (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS confirmed_pairs (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS choices (path BLOB PRIMARY KEY, digest TEXT NOT NULL, keep INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS reviewed (path BLOB PRIMARY KEY, digest TEXT NOT NULL);
 """
@@ -46,6 +49,7 @@ class ReviewState:
         for a, b in self._db.execute("SELECT a, b FROM distinct_pairs"):
             self._distinct[a].add(b)
             self._distinct[b].add(a)
+        self._confirmed: set[tuple[str, str]] = set(self._db.execute("SELECT a, b FROM confirmed_pairs"))
 
     def close(self) -> None:
         self._db.close()
@@ -53,10 +57,13 @@ class ReviewState:
     # "Not duplicates" -------------------------------------------------------------------------------------
 
     def mark_distinct(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Record that each pair of contents is not a copy (see ``pairs_among`` for a whole group)."""
+        """Record that each pair of contents is not a copy (see ``pairs_among`` for a whole group); a pair
+        confirmed as copies before is not any longer."""
         pairs = [_ordered(a, b) for a, b in pairs]
         with self._db:
             self._db.executemany("INSERT OR IGNORE INTO distinct_pairs VALUES (?, ?)", pairs)
+            self._db.executemany("DELETE FROM confirmed_pairs WHERE a = ? AND b = ?", pairs)
+        self._confirmed.difference_update(pairs)
         for a, b in pairs:
             self._distinct[a].add(b)
             self._distinct[b].add(a)
@@ -72,6 +79,26 @@ class ReviewState:
 
     def is_distinct(self, a: str | None, b: str | None) -> bool:
         return a is not None and b is not None and b in self._distinct.get(a, ())
+
+    def distinct_pairs(self) -> list[tuple[str, str]]:
+        return [(a, b) for a, others in list(self._distinct.items()) for b in list(others) if a < b]
+
+    # Confirmed copies -------------------------------------------------------------------------------------
+
+    def mark_confirmed(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record that each pair of different contents is a copy the person looked at and agreed with; pairs
+        marked "not duplicates" stay so."""
+        pairs = [p for a, b in pairs if a != b and not self.is_distinct(*(p := _ordered(a, b)))]
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO confirmed_pairs VALUES (?, ?)", pairs)
+        self._confirmed.update(pairs)
+
+    def has_pair_decisions(self) -> bool:
+        """Whether any pair was confirmed or marked "not duplicates" (identical files kept on purpose aside)."""
+        return bool(self._confirmed) or any(b != a for a, others in list(self._distinct.items()) for b in others)
+
+    def confirmed_pairs(self) -> list[tuple[str, str]]:
+        return list(self._confirmed)  # a copy: a worker thread reads it while the person goes on reviewing
 
     def apply(self, result: ScanResult, groups: list[Group], thresholds: Thresholds) -> list[Group]:
         """The groups with every "not duplicates" pair cut: a touched group splits into what still matches.

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from dedup_gui import __version__
+from dedup_gui.core import calibration
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, uses_cnn
@@ -130,6 +131,13 @@ class MainWindow(QMainWindow):
         font = self.summary_label.font()
         font.setBold(True)
         self.summary_label.setFont(font)
+        self.labels_label = named(QLabel(wordWrap=True), "Threshold against your decisions")
+        self.labels_label.setToolTip(
+            "Your own decisions in these folders, scored at the current threshold: accepting a group confirms"
+            " each file as a copy of the kept one, and Not duplicates marks pairs that are not."
+            " Move the slider to see where the threshold agrees with both."
+        )
+        self.labels_label.hide()
         self.folder_filter = named(QComboBox(), "Show groups in folder")
         self.folder_filter.setToolTip("Show only groups with a file in this folder")
         self.folder_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -152,6 +160,7 @@ class MainWindow(QMainWindow):
         filter_row.addWidget(self.summary_label, 1)
         filter_row.addWidget(self.folder_filter)
         bottom_layout.addLayout(filter_row)
+        bottom_layout.addWidget(self.labels_label)
         bottom_layout.addWidget(self.table, 1)
         self.left_splitter = QSplitter(Qt.Orientation.Vertical)
         self.left_splitter.addWidget(top)
@@ -497,6 +506,9 @@ class MainWindow(QMainWindow):
     def _update_summary(self) -> None:
         """The counts above the list and beside the slider, from the session as it is now."""
         self.threshold.set_group_count(len(self.session.groups) if self.session else None)
+        labels = self.session.labels if self.session else None
+        self.labels_label.setText(calibration.describe(labels) if labels else "")
+        self.labels_label.setVisible(labels is not None)
         if self.session is None:
             self.summary_label.setText("No groups yet.")
             return
@@ -542,6 +554,7 @@ class MainWindow(QMainWindow):
             return
         self.session.accept(self._current)
         self.model.marks_changed(self._current)
+        self._update_summary()
         self.step(1)
 
     def not_duplicates(self, key: int | None) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dedup_gui.core import calibration
+from dedup_gui.core.calibration import LabelCheck
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.model import Group, ScannedFile
 from dedup_gui.core.pipeline import ScanResult
@@ -26,6 +28,10 @@ class Layout:
     marks: dict[int, Mark]
     group_of: dict[int, int]
     gone: frozenset[int]
+    by_digest: dict[str, int] | None = None
+    """The threshold's groups (before "not duplicates" split them) by content; None without decisions."""
+    labels: LabelCheck | None = None
+    """How the threshold agrees with the person's decisions; None without decisions."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,11 @@ class ReviewSession:
         self.groups: list[Group] = []
         self._marks: dict[int, Mark] = {}
         self._group_of: dict[int, int] = {}
-        groups = result.groups if thresholds is None else result.regroup(thresholds)
-        self.set_groups(state.apply(result, groups, self.thresholds), self.thresholds)
+        self._present: set[str] | None = None  # every digest of the scan, made when a decision needs it
+        raw = result.groups if thresholds is None else result.regroup(thresholds)
+        self._by_digest = self._grouped_digests(raw)
+        self.labels = self._check_labels(self._by_digest)
+        self.set_groups(state.apply(result, raw, self.thresholds), self.thresholds)
 
     # Groups -----------------------------------------------------------------------------------------------
 
@@ -86,12 +95,16 @@ class ReviewSession:
         Reads the session and changes nothing, so it may run off the GUI thread; ``adopt`` the result.
         """
         gone = self.gone if gone is None else gone
+        by_digest, labels = self._by_digest, self.labels
         if groups is None:
-            groups = self.regroup(thresholds)
+            raw = self.result.regroup(thresholds)
+            by_digest = self._grouped_digests(raw)
+            labels = self._check_labels(by_digest)
+            groups = self.state.apply(self.result, raw, thresholds)
         if gone:
             trimmed = (tuple(m for m in g.members if m not in gone) for g in groups)
             groups = [Group(members) for members in trimmed if len(members) > 1]
-        layout = Layout(thresholds, groups, {}, {}, gone)
+        layout = Layout(thresholds, groups, {}, {}, gone, by_digest, labels)
         for number, group in enumerate(groups):
             layout.marks.update(self._mark_group(group))
             layout.group_of.update(dict.fromkeys(group.members, number))
@@ -99,11 +112,35 @@ class ReviewSession:
 
     def layout(self) -> Layout:
         """The groups and marks now, as ``prepare`` would give them."""
-        return Layout(self.thresholds, self.groups, self._marks, self._group_of, self.gone)
+        return Layout(
+            self.thresholds, self.groups, self._marks, self._group_of, self.gone, self._by_digest, self.labels
+        )
 
     def adopt(self, layout: Layout) -> None:
         self.thresholds, self.groups, self.gone = layout.thresholds, layout.groups, layout.gone
         self._marks, self._group_of = layout.marks, layout.group_of
+        self._by_digest, self.labels = layout.by_digest, layout.labels
+
+    def _grouped_digests(self, raw: list[Group]) -> dict[str, int] | None:
+        """The threshold's own grouping by content, kept only while there are decisions to score it by."""
+        if not self.state.has_pair_decisions():
+            return None
+        return calibration.group_by_digest(self.result.files, raw)
+
+    def _check_labels(self, by_digest: dict[str, int] | None) -> LabelCheck | None:
+        if by_digest is None:
+            return None
+        if self._present is None:
+            self._present = {f.digest for f in self.result.files if f.digest}
+        state = self.state
+        labels = calibration.check(by_digest, state.confirmed_pairs(), state.distinct_pairs(), self._present)
+        return None if labels.empty else labels
+
+    def _rescore(self) -> None:
+        """The person decided on a pair: score the current grouping again (no regroup)."""
+        if self._by_digest is None:
+            self._by_digest = self._grouped_digests(self.result.regroup(self.thresholds))
+        self.labels = self._check_labels(self._by_digest)
 
     def set_groups(self, groups: list[Group], thresholds: Thresholds) -> None:
         self.adopt(self.prepare(thresholds, groups))
@@ -121,10 +158,6 @@ class ReviewSession:
     def with_files(self, file_indices: Sequence[int]) -> Layout:
         """The groups once these files are back (undo), regrouped at the current thresholds; adopt it."""
         return self.prepare(self.thresholds, gone=self.gone - frozenset(file_indices))
-
-    def regroup(self, thresholds: Thresholds) -> list[Group]:
-        """Groups at ``thresholds`` from the stored graph, "not duplicates" applied (no file is read)."""
-        return self.state.apply(self.result, self.result.regroup(thresholds), thresholds)
 
     def group_of(self, file_index: int) -> int:
         return self._group_of[file_index]
@@ -199,9 +232,16 @@ class ReviewSession:
 
     def accept(self, group_number: int) -> None:
         """The person agrees with the group's marks; the list shows it as reviewed, also after a restart."""
-        keys = [(f.ref.path, f.digest or "") for f in self.files(self.groups[group_number])]
+        group = self.groups[group_number]
+        keys = [(f.ref.path, f.digest or "") for f in self.files(group)]
         self._reviewed.update(keys)
         self.state.set_reviewed(keys)
+        kept = next((m for m in group.members if self.mark(m).keep), group.members[0])
+        keeper = self.result.files[kept].digest
+        others = (self.result.files[m].digest for m in group.members if m != kept)
+        if keeper is not None:
+            self.state.mark_confirmed((keeper, digest) for digest in others if digest is not None)
+            self._rescore()
 
     def not_duplicates(self, group_number: int, member: int | None = None) -> list[tuple[str, str]]:
         """Remember that the group's files (or ``member`` and each other file) are not copies of each other,
@@ -215,6 +255,7 @@ class ReviewSession:
             pairs = [(digests[member], d) for m, d in digests.items() if m != member]
         self.state.mark_distinct(pairs)
         self._replace(group_number, group)
+        self._rescore()
         return pairs
 
     def _replace(self, group_number: int, group: Group) -> None:

@@ -295,3 +295,14 @@ def test_folder_filter_offers_the_folders_holding_duplicates(qtbot: QtBot, photo
     combo.setCurrentIndex(labels.index("photos/copies"))
     assert window.model.rowCount() == 3
     window.close()
+
+
+def test_the_threshold_is_scored_against_accepted_groups(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.labels_label.isHidden()  # nothing decided yet
+    for _ in range(window.model.rowCount()):
+        qtbot.keyClick(window.table, Qt.Key.Key_A)  # accept every group, top to bottom
+    assert not window.labels_label.isHidden()
+    # a.jpg's two copies and b.png's one; c copy.jpg has c.jpg's very bytes, which says nothing of a threshold
+    assert window.labels_label.text() == "At this threshold: 3 of 3 copies you confirmed are grouped"
+    window.threshold.slider.setValue(2)  # strict enough to split b.png from b_bright.jpg (hash distance 6)
+    qtbot.waitUntil(lambda: window.labels_label.text().startswith("At this threshold: 2 of 3"), timeout=5000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dedup_gui.core.calibration import LabelCheck
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.core.review_state import ReviewState
@@ -85,3 +86,20 @@ def test_regroup_reads_the_graph_and_forgets_trashed_files(review: ReviewSession
     assert len(review.groups) == 1 and review.gone == {c_copy}
     review.adopt(review.with_files([c_copy]))
     assert len(review.groups) == 2 and not review.gone
+
+
+def test_decisions_score_each_threshold(review: ReviewSession) -> None:
+    assert review.labels is None  # nothing decided yet: nothing scored, nothing shown
+    result = review.result
+    b_group = review.group_of(_index(result, "b.png"))
+    review.accept(b_group)  # b_bright.jpg is b.png at hash distance 6
+    assert review.labels == LabelCheck(confirmed=1, confirmed_grouped=1, rejected=0, rejected_grouped=0)
+    a_group = review.group_of(_index(result, "a.jpg"))
+    review.accept(a_group)
+    review.not_duplicates(review.group_of(_index(result, "a.jpg")), _index(result, "a_mirror.jpg"))
+    # a_mirror was confirmed with the group; marked not a copy now, its pairs count as rejected instead
+    assert review.labels == LabelCheck(confirmed=2, confirmed_grouped=2, rejected=2, rejected_grouped=2)
+    strict = review.prepare(Thresholds(hash_distance=2, cosine=1.0))
+    assert strict.labels is not None and strict.labels.confirmed_grouped == 1  # b's pair no longer groups
+    review.adopt(strict)
+    assert review.labels == strict.labels
