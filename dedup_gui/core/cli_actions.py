@@ -25,7 +25,8 @@ from dedup_gui.core.keep_rules import DEFAULT_RULES, Criterion, FileRecord, Rule
 from dedup_gui.core.report import REPORT_VERSION
 
 APPLY_DEFAULT_RULES: tuple[Rule, ...] = tuple(r for r in DEFAULT_RULES if r.enabled)
-"""Reference folder, highest resolution, oldest date taken, earliest modified, largest file, shortest path."""
+"""Reference folder, camera RAW, highest resolution, oldest date taken, earliest modified, largest file, shortest
+path."""
 
 
 class ResultFileError(Exception):

@@ -70,8 +70,9 @@ class Decoded:
 
 def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Decoded:
     """Decode ``data`` (a whole file) into the working image; raise ``UnreadableImage`` with the reason."""
+    raw = None
     if suffix.lower() in RAW_EXTENSIONS or sniff(data[:SNIFF_BYTES]) == "RAW":
-        data = _raw_preview(data)
+        data, raw = _raw_preview(data, suffix)
     kind = sniff(data[:SNIFF_BYTES]) or UNSIGNED_TYPES.get(suffix.lower())
     if kind is None:
         named = f"named {suffix}" if suffix else "without an extension"
@@ -83,7 +84,8 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # damaged files are expected here; the reason is what counts
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _decode_pillow(data, max_megapixels)
+            decoded = _decode_pillow(data, max_megapixels)
+            return decoded if raw is None else raw.describe(decoded)
     except UnreadableImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -153,7 +155,7 @@ def _camera(exif: Image.Exif | None) -> str | None:
     if exif is None:
         return None
     make, model = _clean_text(exif.get(_TAG_MAKE)), _clean_text(exif.get(_TAG_MODEL))
-    if make and model and model.lower().startswith(make.lower()):
+    if make and model and model.lower().startswith(make.split()[0].lower()):  # "NIKON CORPORATION", "NIKON D750"
         return model
     return " ".join(part for part in (make, model) if part) or None
 
@@ -215,7 +217,39 @@ def _float_to_eight_bit(img: Image.Image) -> Image.Image:
     return Image.fromarray(((values - low) / span * 255 + 0.5).astype(np.uint8), "L")
 
 
-def _raw_preview(data: bytes) -> bytes:
+@dataclass(frozen=True)
+class _RawFrame:
+    """What a camera RAW file says about the picture its embedded preview stands for: the preview is often
+    smaller than the sensor's frame, carries no EXIF and is stored sideways for portrait shots."""
+
+    width: int
+    height: int
+    orientation: int
+    """EXIF-style orientation to apply to the preview (1 when the preview says its own)."""
+    format: str
+    date_taken: str | None = None
+    camera: str | None = None
+
+    def describe(self, preview: Decoded) -> Decoded:
+        """The preview's working image turned upright, with the RAW frame's size, format, date and camera."""
+        turned = self.orientation in (5, 6, 7, 8)
+        portrait = (preview.info.width < preview.info.height) != turned  # the upright preview's shape
+        width, height = sorted((self.width, self.height), reverse=not portrait)
+        info = ImageInfo(
+            width,
+            height,
+            self.format,
+            self.date_taken or preview.info.date_taken,
+            self.camera or preview.info.camera,
+        )
+        return Decoded(_orient(preview.image, self.orientation), info)
+
+
+_LIBRAW_FLIP = {3: 3, 5: 8, 6: 6}
+"""LibRaw's ``flip`` (3: 180 degrees, 5: 90 counter-clockwise, 6: 90 clockwise) as an EXIF orientation."""
+
+
+def _raw_preview(data: bytes, suffix: str) -> tuple[bytes, _RawFrame]:
     """Camera RAW files are compared through the JPEG preview the camera embedded in them."""
     try:
         import rawpy
@@ -226,13 +260,41 @@ def _raw_preview(data: bytes) -> bytes:
     try:
         with rawpy.imread(io.BytesIO(data)) as raw:
             thumb = raw.extract_thumb()
+            sizes = raw.sizes
     except Exception as exc:
         raise UnreadableImage(f"camera RAW file without a readable preview: {exc}") from None
     if thumb.format == rawpy.ThumbFormat.JPEG:
-        return bytes(thumb.data)
-    out = io.BytesIO()
-    Image.fromarray(thumb.data).save(out, "PNG")
-    return out.getvalue()
+        preview = bytes(thumb.data)
+    else:
+        out = io.BytesIO()
+        Image.fromarray(thumb.data).save(out, "PNG")
+        preview = out.getvalue()
+    orientation = _LIBRAW_FLIP.get(sizes.flip, 1) if _own_orientation(preview) == 1 else 1
+    name = suffix.lstrip(".").upper()
+    date_taken, camera = _container_exif(data)
+    kind = f"{name} (camera RAW)" if name else "camera RAW"
+    return preview, _RawFrame(sizes.width, sizes.height, orientation, kind, date_taken, camera)
+
+
+def _own_orientation(image_data: bytes) -> int:
+    """The orientation an image's own EXIF gives (1 when it has none or it cannot be read)."""
+    try:
+        with Image.open(io.BytesIO(image_data)) as img:
+            exif = _read_exif(img)
+            return int(exif.get(_TAG_ORIENTATION, 1)) if exif is not None else 1
+    except Exception:
+        return 1
+
+
+def _container_exif(data: bytes) -> tuple[str | None, str | None]:
+    """Date taken and camera from the RAW file's own EXIF: most RAW formats (NEF, CR2, ARW, DNG, ...) are TIFF
+    files, read here without decoding any pixels. Others (CR3, RAF) keep what the preview says."""
+    try:
+        with Image.open(io.BytesIO(data)) as container:
+            exif = _read_exif(container)
+            return _date_taken(exif), _camera(exif)
+    except Exception:
+        return None, None
 
 
 def _register_heif_opener(kind: str) -> None:

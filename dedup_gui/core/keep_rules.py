@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from dedup_gui.core.formats import RAW_EXTENSIONS
 from dedup_gui.core.model import ScannedFile
 from dedup_gui.core.units import human_bytes
 
@@ -79,6 +80,7 @@ class Criterion(Enum):
     """One way of telling a group's files apart; the value is what settings and the CLI store."""
 
     REFERENCE_FOLDER = "reference-folder"
+    CAMERA_RAW = "raw"
     HIGHEST_RESOLUTION = "resolution"
     LARGEST_FILE = "size"
     OLDEST_DATE = "oldest-date"
@@ -99,6 +101,7 @@ class Rule:
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(Criterion.REFERENCE_FOLDER),
+    Rule(Criterion.CAMERA_RAW),
     Rule(Criterion.HIGHEST_RESOLUTION),
     Rule(Criterion.OLDEST_DATE),
     Rule(Criterion.EARLIEST_MODIFIED),
@@ -109,11 +112,13 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 """Every criterion, in the default order; the unchecked ones need a choice (a folder) or are a matter of taste.
 
+A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which no JPEG of it can give back.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
 
 _DESCRIPTIONS = {
     Criterion.REFERENCE_FOLDER: "Keep files in reference folders",
+    Criterion.CAMERA_RAW: "Keep camera RAW files",
     Criterion.HIGHEST_RESOLUTION: "Keep the highest resolution",
     Criterion.LARGEST_FILE: "Keep the largest file",
     Criterion.OLDEST_DATE: "Keep the oldest date taken",
@@ -226,6 +231,12 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
             lambda f: (float(in_folders(f.path, folders)),),
             lambda f: "in a reference folder",
             lambda f: "not in a reference folder",
+        )
+    if criterion is Criterion.CAMERA_RAW:
+        return _Scorer(
+            lambda f: (float(f.path.suffix.lower() in RAW_EXTENSIONS),),
+            lambda f: f"camera RAW file ({f.path.suffix.lstrip('.').upper()})",
+            lambda f: "not a camera RAW file",
         )
     if criterion is Criterion.HIGHEST_RESOLUTION:
         return _Scorer(

@@ -10,6 +10,7 @@ from PIL import Image
 
 from dedup_gui.core.decoding import SIDE, MissingExtra, UnreadableImage, decode
 from dedup_gui.core.formats import PILLOW_EXTENSIONS
+from dedup_gui.core.model import ImageInfo
 
 
 def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
@@ -341,6 +342,7 @@ def _with_exif(**tags: object) -> bytes:
         ({"datetime": "2022:01:01 00:00:00"}, "2022:01:01 00:00:00", None),
         ({"make": "Apple", "model": "iPhone 12"}, None, "Apple iPhone 12"),
         ({"make": "Canon", "model": "Canon EOS 80D"}, None, "Canon EOS 80D"),
+        ({"make": "NIKON CORPORATION", "model": "NIKON D750"}, None, "NIKON D750"),
         ({"model": "DMC-GX7"}, None, "DMC-GX7"),
         ({"make": "Canon\x00\x00 ", "model": "EOS R5\x00"}, None, "Canon EOS R5"),
         ({"datetime": "   "}, None, None),
@@ -351,6 +353,7 @@ def _with_exif(**tags: object) -> bytes:
         "datetime-fallback",
         "make-model",
         "model-has-make",
+        "model-has-the-make-first-word",
         "model-only",
         "nul-padded",
         "blank",
@@ -367,3 +370,55 @@ def test_date_and_camera_from_a_png() -> None:
     exif[0x010F], exif[0x0110], exif[0x0132] = "Google", "Pixel 7", "2023:03:03 03:03:03"
     info = decode(_encode(Image.new("RGB", (16, 16)), "PNG", exif=exif), ".png").info
     assert (info.format, info.camera, info.date_taken) == ("PNG", "Google Pixel 7", "2023:03:03 03:03:03")
+
+
+def _jpeg(img: Image.Image, exif: Image.Exif | None = None) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=95, exif=exif or Image.Exif())
+    return out.getvalue()
+
+
+def _fake_rawpy(monkeypatch: pytest.MonkeyPatch, preview: bytes, width: int, height: int, flip: int) -> None:
+    """rawpy as LibRaw answers for a camera file: an embedded JPEG preview and the sensor frame's size."""
+    import sys
+    import types
+    from types import SimpleNamespace
+
+    class Raw:
+        sizes = SimpleNamespace(width=width, height=height, flip=flip)
+
+        def __enter__(self) -> Raw:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def extract_thumb(self) -> SimpleNamespace:
+            return SimpleNamespace(format="jpeg", data=preview)
+
+    module = types.ModuleType("rawpy")
+    module.ThumbFormat = SimpleNamespace(JPEG="jpeg", BITMAP="bitmap")  # type: ignore[attr-defined]
+    module.imread = lambda stream: Raw()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rawpy", module)
+
+
+@pytest.mark.parametrize("preview_says_its_orientation", [False, True])
+def test_a_raw_file_is_described_by_its_sensor_frame_and_turned_upright(
+    monkeypatch: pytest.MonkeyPatch, preview_says_its_orientation: bool
+) -> None:
+    rng = np.random.default_rng(3)
+    upright = Image.fromarray(rng.integers(0, 255, (30, 20, 3), dtype=np.uint8)).resize((200, 300))  # portrait
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)  # as the sensor recorded it
+    own = Image.Exif()
+    if preview_says_its_orientation:
+        own[0x0112] = 6
+    _fake_rawpy(monkeypatch, _jpeg(sideways, own), width=6000, height=4000, flip=6)  # 6: turn 90 clockwise
+    container_exif = Image.Exif()
+    container_exif[0x010F], container_exif[0x0110] = "NIKON CORPORATION", "NIKON D750"
+    container_exif[0x0132] = "2019:06:01 12:00:00"
+    container = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(container, "TIFF", exif=container_exif)  # NEF files are TIFF files
+    decoded = decode(container.getvalue(), ".NEF")
+    assert decoded.info == ImageInfo(4000, 6000, "NEF (camera RAW)", "2019:06:01 12:00:00", "NIKON D750")
+    expected = np.asarray(decode(_jpeg(upright), ".jpg").image, dtype=np.float64)
+    assert np.abs(np.asarray(decoded.image, dtype=np.float64) - expected).mean() < 4  # upright, turned once

@@ -45,6 +45,15 @@ def test_ties_fall_through_to_the_next_rule() -> None:
     assert choose(files).file.path == Path("/p/b.jpg") and choose(files).reason == "largest file 30 B"
 
 
+def test_a_camera_raw_file_is_kept_over_the_jpeg_written_beside_it() -> None:
+    jpeg = rec("/p/DSC_0001.JPG", size=9_000_000, width=6000, height=4000, date="2024:05:01 10:00:00")
+    raw = rec("/p/DSC_0001.NEF", size=25_000_000, width=6016, height=4016, date="2024:05:01 10:00:00")
+    verdicts = decide([jpeg, raw])
+    assert [v.keep for v in verdicts] == [False, True]
+    assert verdicts[1].reason == "camera RAW file (NEF)"
+    assert verdicts[0].reason == "not a camera RAW file; keeping DSC_0001.NEF"
+
+
 def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
     files = [
         rec("/p/a.jpg", date=None),
@@ -139,6 +148,7 @@ def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> Non
     assert sorted(r.criterion.value for r in DEFAULT_RULES) == sorted(c.value for c in Criterion)
     assert [r.criterion for r in DEFAULT_RULES if r.enabled] == [
         Criterion.REFERENCE_FOLDER,
+        Criterion.CAMERA_RAW,
         Criterion.HIGHEST_RESOLUTION,
         Criterion.OLDEST_DATE,
         Criterion.EARLIEST_MODIFIED,
