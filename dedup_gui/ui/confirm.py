@@ -12,13 +12,15 @@ LISTED = 200
 """Paths written into the dialog's details; the rest are counted."""
 
 
-def trash_question(parent: QWidget, paths: list[Path], size: int) -> QMessageBox:
-    """A window-modal dialog (``open()`` it): "Move to trash" is accepted, Cancel or Esc rejected."""
+def trash_question(parent: QWidget, paths: list[Path], size: int, scope: str = "") -> QMessageBox:
+    """A window-modal dialog (``open()`` it): "Move to trash" is accepted, Cancel or Esc rejected. ``scope``
+    says which groups the files come from when not all of them (" of the 6 groups shown")."""
     count = len(paths)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Move to trash")
-    box.setText(f"Move {count:,} marked file{'s' if count != 1 else ''} ({human_bytes(size)}) to the trash?")
+    files = f"{count:,} marked file{'s' if count != 1 else ''}{scope}"
+    box.setText(f"Move {files} ({human_bytes(size)}) to the trash?")
     box.setInformativeText(
         "At least one copy of every group stays where it is. Each file is checked again just before it is"
         " moved, and a file that changed since the scan is left alone. Edit ▸ Undo puts the files back."

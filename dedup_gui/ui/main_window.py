@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from dedup_gui import __version__
 from dedup_gui.core import calibration
 from dedup_gui.core.graph import Thresholds
-from dedup_gui.core.model import Method
+from dedup_gui.core.model import Group, Method
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, uses_cnn
 from dedup_gui.core.progress import ProgressEvent, Stage
 from dedup_gui.core.report import counted
@@ -502,6 +502,7 @@ class MainWindow(QMainWindow):
     def _on_filter(self) -> None:
         data = self.folder_filter.currentData()
         self.model.set_folder(Path(data) if data else None)
+        self._update_summary()
 
     def _update_summary(self) -> None:
         """The counts above the list and beside the slider, from the session as it is now."""
@@ -512,11 +513,12 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.summary_label.setText("No groups yet.")
             return
-        marked, size = self.session.totals()
-        self.summary_label.setText(
-            f"{counted(len(self.session.groups), 'group')} · {counted(marked, 'file')} marked"
-            f" · {human_bytes(size)} to reclaim"
-        )
+        shown = self._shown_groups()
+        marked, size = self.session.totals(shown)
+        groups = counted(len(self.session.groups), "group")
+        if shown is not None:
+            groups = f"{len(shown):,} of {groups} shown"
+        self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked · {human_bytes(size)} to reclaim")
         self.trash_action.setEnabled(marked > 0 and not self.trash.busy())
 
     def step(self, delta: int) -> None:
@@ -577,7 +579,16 @@ class MainWindow(QMainWindow):
 
     def move_to_trash(self) -> None:
         if self.session is not None and not self.trash.busy():
-            self.trash.move_marked(self.session, self)
+            shown = self._shown_groups()
+            scope = "" if shown is None else f" in the {counted(len(shown), 'group')} shown"
+            self.trash.move_marked(self.session, self, shown, scope)
+
+    def _shown_groups(self) -> list[Group] | None:
+        """The groups the folder filter leaves in the list; None when it shows them all."""
+        session = self.session
+        if session is None or self.folder_filter.currentData() is None:
+            return None
+        return [session.groups[self.model.group_number(row)] for row in range(self.model.rowCount())]
 
     def undo(self) -> None:
         session = self.session

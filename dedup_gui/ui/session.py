@@ -220,9 +220,12 @@ class ReviewSession:
         """File indices marked for removal, in group order."""
         return [m for g in (self.groups if groups is None else groups) for m in g.members if not self._marks[m].keep]
 
-    def totals(self) -> tuple[int, int]:
-        """Files marked for removal and the bytes that frees."""
-        marked = [m for m, mark in self._marks.items() if not mark.keep]
+    def totals(self, groups: Sequence[Group] | None = None) -> tuple[int, int]:
+        """Files marked for removal (in ``groups``, default all) and the bytes that frees."""
+        if groups is None:
+            marked = [m for m, mark in self._marks.items() if not mark.keep]
+        else:
+            marked = self.marked_for_removal(groups)
         return len(marked), sum(self.result.files[m].ref.size for m in marked)
 
     # Review decisions -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from dedup_gui.core import actions, journal
 from dedup_gui.core import trash as core_trash
+from dedup_gui.core.model import Group
 from dedup_gui.core.units import human_bytes
 from dedup_gui.ui.confirm import trash_question
 from dedup_gui.ui.session import Layout, ReviewSession
@@ -83,14 +84,17 @@ class TrashController(QObject):
 
     # Trash ------------------------------------------------------------------------------------------------
 
-    def move_marked(self, session: ReviewSession, parent: QWidget) -> None:
-        """Ask, then move every file marked for removal; ``finished`` reports the outcome."""
-        marked = session.marked_for_removal()
+    def move_marked(
+        self, session: ReviewSession, parent: QWidget, groups: Sequence[Group] | None = None, scope: str = ""
+    ) -> None:
+        """Ask, then move every file marked for removal in ``groups`` (default: all), which ``scope`` names
+        in the question; ``finished`` reports the outcome."""
+        marked = session.marked_for_removal(groups)
         if not marked or self.busy():
             return
         paths = [session.result.files[m].ref.path for m in marked]
         size = sum(session.result.files[m].ref.size for m in marked)
-        self.dialog = trash_question(parent, paths, size)
+        self.dialog = trash_question(parent, paths, size, scope)
         self.dialog.buttonClicked.connect(lambda button: self._on_answer(session, marked, button))
         self.dialog.open()
 

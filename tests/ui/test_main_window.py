@@ -306,3 +306,29 @@ def test_the_threshold_is_scored_against_accepted_groups(qtbot: QtBot, window: M
     assert window.labels_label.text() == "At this threshold: 3 of 3 copies you confirmed are grouped"
     window.threshold.slider.setValue(2)  # strict enough to split b.png from b_bright.jpg (hash distance 6)
     qtbot.waitUntil(lambda: window.labels_label.text().startswith("At this threshold: 2 of 3"), timeout=5000)
+
+
+def test_with_a_folder_chosen_the_summary_and_the_trash_cover_only_the_groups_shown(
+    qtbot: QtBot, photo_tree: Path
+) -> None:
+    (photo_tree / "more").mkdir()
+    (photo_tree / "more/d copy.jpg").write_bytes((photo_tree / "d.jpg").read_bytes())
+    window = _open(qtbot)
+    _scan(qtbot, window, [photo_tree])
+    assert window.summary_label.text().startswith("4 groups · 5 files marked")
+    window.folder_filter.setCurrentIndex(window.folder_filter.findText("photos/more"))
+    assert window.summary_label.text().startswith("1 of 4 groups shown · 1 file marked")
+    session = window.session
+    assert session is not None
+    shown = session.groups[window.model.group_number(0)]
+    marked = [session.result.files[m].ref.path for m in session.marked_for_removal([shown])]
+    hidden = {session.result.files[m].ref.path for m in session.marked_for_removal()} - set(marked)
+    assert len(marked) == 1 and len(hidden) == 4
+    window.trash_action.trigger()
+    dialog = window.trash.dialog
+    assert dialog is not None and dialog.text().startswith("Move 1 marked file in the 1 group shown")
+    move = next(b for b in dialog.buttons() if dialog.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+    with qtbot.waitSignal(window.trash.finished, timeout=20_000):
+        move.click()
+    assert not marked[0].exists() and all(p.exists() for p in hidden)  # marked, but hidden by the filter
+    window.close()
