@@ -121,12 +121,13 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.stage_label = named(QLabel("Add folders, then press Scan.", wordWrap=True), "Scan status")
+        self.stage_label.setTextFormat(Qt.TextFormat.PlainText)  # messages hold file names
         buttons = QHBoxLayout()
         buttons.addWidget(self.method)
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
-        self.summary_label = named(QLabel(), "Review summary")
+        self.summary_label = named(QLabel(wordWrap=True), "Review summary")  # wraps rather than widen the window
         self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
         font = self.summary_label.font()
         font.setBold(True)
@@ -188,6 +189,11 @@ class MainWindow(QMainWindow):
         self.skipped_dock.setWidget(self.skipped)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_dock)
         self.skipped_dock.hide()
+        self.skipped_link = named(QLabel(), "Show the skipped files")
+        self.skipped_link.setTextFormat(Qt.TextFormat.RichText)
+        self.skipped_link.linkActivated.connect(self.show_skipped)
+        self.skipped_link.hide()
+        self.statusBar().addPermanentWidget(self.skipped_link)  # a scan never opens the panel by itself
         self._update_summary()
 
     def _make_table(self) -> QTableView:
@@ -265,7 +271,7 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         geometry = self.settings.blob("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 860)
+            self.resize(_first_size(self.screen().availableGeometry().size()))
         for key, widget in (
             ("window/state", self),
             ("window/main_splitter", self.main_splitter),
@@ -385,8 +391,9 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self.skipped.set_items(result.skipped)
-        if result.skipped:
-            self.skipped_dock.show()
+        count = len(result.skipped)
+        self.skipped_link.setText(f'<a href="skipped">{counted(count, "file")} skipped</a>')
+        self.skipped_link.setVisible(count > 0)
         stats = result.stats
         total = len(result.files) + len(result.skipped)
         text = f"{counted(total, 'file')}: {counted(len(result.files), 'image')}, {len(result.skipped):,} skipped"
@@ -398,11 +405,17 @@ class MainWindow(QMainWindow):
         log.info("scanned %s: %s", ", ".join(str(root) for root in result.options.roots), text)
         self.stage_label.setText(text)
         self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self.progress.setValue(0 if result.cancelled else 1)  # a cancelled scan is not shown as complete
         self.threshold.set_thresholds(self.threshold.thresholds, uses_cnn(result.options.method))
         references = tuple(self.folders.references())
         thresholds, decide = self.threshold.thresholds, self.rules.decider(references)
         self.regrouper.submit(lambda: _with_stats(ReviewSession(result, self.state, decide, references, thresholds)))
+
+    @Slot()
+    def show_skipped(self) -> None:
+        """Open the skipped-files panel at a modest height: the groups stay the window's main content."""
+        self.skipped_dock.show()
+        self.resizeDocks([self.skipped_dock], [max(120, self.height() // 5)], Qt.Orientation.Vertical)
 
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:
@@ -662,6 +675,11 @@ class MainWindow(QMainWindow):
         self.settings.set_thresholds(self.threshold.thresholds)
         self.settings.sync()
         super().closeEvent(event)
+
+
+def _first_size(available: QSize) -> QSize:
+    """The first window: 1400 x 860, or nine tenths of a smaller screen's free area (a 1366 x 768 laptop)."""
+    return QSize(min(1400, available.width() * 9 // 10), min(860, available.height() * 9 // 10))
 
 
 _Prepared = tuple[ReviewSession, Layout | None, GroupStats]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 from dedup_gui.core.graph import MAX_HASH_DISTANCE, PRESETS, Thresholds
 from dedup_gui.core.report import counted
@@ -83,6 +83,8 @@ class ThresholdControl(QWidget):
         self.count_label = named(QLabel(), "Groups at this threshold")
         self.hint_label = named(QLabel(), "Threshold meaning")
         style.mute(self.hint_label)  # a hint, not a value
+        # Cut short in a narrow window (the whole text is its tooltip) rather than set the window's width.
+        self.hint_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.debounce.timeout.connect(self._emit)
         layout = QHBoxLayout(self)
@@ -134,6 +136,7 @@ class ThresholdControl(QWidget):
         for widget in (self.slider, self.presets):
             widget.blockSignals(False)
         self.hint_label.setText(hint(thresholds, self._uses_cnn))
+        self.hint_label.setToolTip(self.hint_label.text())
 
     @Slot()
     def _emit(self) -> None:

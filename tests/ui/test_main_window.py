@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox, QStatusBar
 from pytestqt.qtbot import QtBot
@@ -20,7 +20,7 @@ from dedup_gui.core.journal import Journal, Planned
 from dedup_gui.core.keep_rules import FileRecord
 from dedup_gui.core.model import Method
 from dedup_gui.core.progress import ProgressEvent, Stage
-from dedup_gui.ui.main_window import MainWindow
+from dedup_gui.ui.main_window import MainWindow, _first_size
 
 
 def _open(qtbot: QtBot) -> MainWindow:
@@ -58,7 +58,10 @@ def test_scan_fills_the_list_through_the_worker(window: MainWindow) -> None:
     assert window.model.rowCount() == 3
     assert window.summary_label.text().startswith("3 groups · 4 files marked")
     assert window.table.currentIndex().row() == 0 and len(window.compare.panes()) >= 2
-    assert window.skipped.model.rowCount() == 1 and not window.skipped_dock.isHidden()
+    assert window.skipped.model.rowCount() == 1 and window.skipped_dock.isHidden()  # listed, not pushed forward
+    assert not window.skipped_link.isHidden() and ">1 file skipped<" in window.skipped_link.text()
+    window.skipped_link.linkActivated.emit("skipped")
+    assert not window.skipped_dock.isHidden()
     assert window.stage_label.text().startswith("9 files: 8 images, 1 skipped · 9 read")  # notes.jpg: read, skipped
 
 
@@ -217,6 +220,7 @@ def test_cancel_stops_the_scan_and_keeps_partial_results(qtbot: QtBot, photo_tre
     assert window.session is not None and window.session.result.cancelled
     assert len(window.session.result.files) < 9
     assert window.stage_label.text().startswith("Scan cancelled")
+    assert window.progress.value() < window.progress.maximum()  # not shown as complete
     window.close()
 
 
@@ -332,3 +336,8 @@ def test_with_a_folder_chosen_the_summary_and_the_trash_cover_only_the_groups_sh
         move.click()
     assert not marked[0].exists() and all(p.exists() for p in hidden)  # marked, but hidden by the filter
     window.close()
+
+
+def test_the_first_window_fits_a_small_screen() -> None:
+    assert _first_size(QSize(1366, 745)) == QSize(1229, 670)  # a laptop's free area, below its panel
+    assert _first_size(QSize(2560, 1400)) == QSize(1400, 860)
