@@ -145,6 +145,15 @@ class Verdict:
 
     keep: bool
     reason: str
+    chosen: bool = False
+    """The file the rules chose (other kept files are in reference folders)."""
+    why: str = ""
+    """For a removed file, the reason without the kept file's name (see ``keeping``)."""
+
+
+def keeping(why: str, kept_name: str) -> str:
+    """A removed file's reason, naming the file its group keeps instead."""
+    return f"{why}; keeping {kept_name}"
 
 
 @dataclass(frozen=True)
@@ -315,12 +324,12 @@ def decide(
     verdicts = []
     for index, record in enumerate(records):
         if index == winner:
-            verdicts.append(Verdict(True, kept_reason))
+            verdicts.append(Verdict(True, kept_reason, chosen=True))
         elif references and in_folders(record.path, references):
             verdicts.append(Verdict(True, "in a reference folder"))
         else:
             why = lost.get(index, "same as the kept file by every rule")
-            verdicts.append(Verdict(False, f"{why}; keeping {records[winner].path.name}"))
+            verdicts.append(Verdict(False, keeping(why, records[winner].path.name), why=why))
     return verdicts
 
 

@@ -6,7 +6,6 @@ an index array, so neither needs a proxy model calling back into Python per comp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QPixmap
 
 from dedup_gui.core.graph import Thresholds
-from dedup_gui.core.model import Group
 from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.core.units import human_bytes
 from dedup_gui.ui.images import ImageLoader
-from dedup_gui.ui.session import Layout, Mark, ReviewSession
+from dedup_gui.ui.session import Layout, ReviewSession, kept_member
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -182,7 +180,7 @@ class GroupTableModel(QAbstractTableModel):
         if column == Column.MATCH:
             return stats.match_text(number)
         group = session.groups[number]
-        kept = session.result.files[_kept(group, session.mark)].ref.path
+        kept = session.result.files[kept_member(group.members, session.mark)].ref.path
         others_kept = int(stats.count[number] - stats.marked[number]) - 1
         also = f"  (+{others_kept} kept)" if others_kept > 0 else ""
         name = ("✓ " if session.is_reviewed(group) else "") + kept.name + also
@@ -191,7 +189,7 @@ class GroupTableModel(QAbstractTableModel):
     def _thumbnail(self, number: int) -> QPixmap | None:
         session = self._session
         assert session is not None
-        ref = session.result.files[_kept(session.groups[number], session.mark)].ref
+        ref = session.result.files[kept_member(session.groups[number].members, session.mark)].ref
         pixmap = self._thumbnails.pixmap(ref.path, ref.mtime_ns)
         if pixmap is None:
             self._waiting[self._thumbnails.key(ref.path, ref.mtime_ns)] = number
@@ -210,11 +208,6 @@ def short_folder(folder: Path, roots: tuple[Path, ...]) -> str:
     """The folder as the scanned root's name plus the path below it: the part that tells groups apart."""
     root = next((r for r in roots if folder.is_relative_to(r)), None)
     return str(folder) if root is None else str(Path(root.name) / folder.relative_to(root))
-
-
-def _kept(group: Group, mark: Callable[[int], Mark]) -> int:
-    """The group's first kept file (the one the list names)."""
-    return next((m for m in group.members if mark(m).keep), group.members[0])
 
 
 class GroupStats:
@@ -254,7 +247,7 @@ class GroupStats:
         marked = np.bincount(owner, weights=removed, minlength=len(groups)).astype(np.int64)
         reclaim = np.bincount(owner, weights=sizes * removed, minlength=len(groups)).astype(np.int64)
         distance, cosine = _match_stats(result, layout.thresholds, flat, owner, len(groups))
-        kept = (files[_kept(g, marks.__getitem__)].ref.path for g in groups)
+        kept = (files[kept_member(g.members, marks.__getitem__)].ref.path for g in groups)
         paths = [(str(path.parent), path.name) for path in kept]  # sorted by folder, then name
         return cls(count, marked, reclaim, distance, cosine, paths)
 

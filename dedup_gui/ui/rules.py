@@ -54,7 +54,7 @@ def make_decider(rules: Sequence[keep_rules.Rule], references: Sequence[Path]) -
     rules, references = tuple(rules), tuple(references)
 
     def decide(files: Sequence[ScannedFile]) -> list[Mark]:
-        return [Mark(v.keep, v.reason) for v in keep_rules.decide(files, rules, references)]
+        return [Mark(v.keep, v.reason, chosen=v.chosen, why=v.why) for v in keep_rules.decide(files, rules, references)]
 
     return decide
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from dedup_gui.core import calibration
 from dedup_gui.core.calibration import LabelCheck
 from dedup_gui.core.graph import Thresholds
+from dedup_gui.core.keep_rules import keeping
 from dedup_gui.core.model import Group, ScannedFile
 from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.core.review_state import ReviewState, pairs_among
@@ -41,6 +42,17 @@ class Mark:
     keep: bool
     reason: str
     by_hand: bool = False
+    chosen: bool = False
+    """The keep rules' choice for the group (files in reference folders are kept beside it)."""
+    why: str = ""
+    """For a file the rules remove, the reason without the kept file's name, which the review fills in."""
+
+
+def kept_member(members: Sequence[int], mark: Callable[[int], Mark]) -> int:
+    """The file a group is said to keep (the list names it, removed files point to it): the rules' choice
+    while it is kept, else the first file kept by hand, else the first kept."""
+    kept = [m for m in members if mark(m).keep] or list(members)
+    return next((m for m in kept if mark(m).chosen), next((m for m in kept if mark(m).by_hand), kept[0]))
 
 
 Decider = Callable[[Sequence[ScannedFile]], list[Mark]]
@@ -182,14 +194,19 @@ class ReviewSession:
         for file, rule in zip(files, ruled, strict=True):
             choice = self._choices.get((file.ref.path, file.digest or ""))
             if self.in_reference(file.ref.path):
-                marks.append(Mark(True, REFERENCE_REASON))
+                marks.append(Mark(True, REFERENCE_REASON, chosen=rule.chosen))
             elif choice is not None:
-                marks.append(Mark(choice, HAND_REASON, by_hand=True))
+                marks.append(Mark(choice, HAND_REASON, by_hand=True, chosen=choice and rule.chosen))
             else:
                 marks.append(rule)
         if not any(m.keep for m in marks):
             marks = [rule if rule.keep else mark for mark, rule in zip(marks, ruled, strict=True)]
-        return dict(zip(group.members, marks, strict=True))
+        by_member = dict(zip(group.members, marks, strict=True))
+        kept_name = self.result.files[kept_member(group.members, by_member.__getitem__)].ref.path.name
+        for member, mark in by_member.items():
+            if mark.why:  # removed by the rules: name the file kept now, which a choice by hand may have changed
+                by_member[member] = Mark(False, keeping(mark.why, kept_name), why=mark.why)
+        return by_member
 
     def in_reference(self, path: Path) -> bool:
         """A lexical check, cheap enough for every file of a large review; the core checks again with
@@ -208,9 +225,9 @@ class ReviewSession:
             group = self.groups[self._group_of[file_index]]
             if sum(self._marks[m].keep for m in group.members) == 1:
                 return "Every group keeps at least one file: mark another one to keep first."
-        self._marks[file_index] = Mark(keep, HAND_REASON, by_hand=True)
         self._choices[(file.ref.path, file.digest or "")] = keep
         self.state.set_choice(file.ref.path, file.digest or "", keep)
+        self._marks.update(self._mark_group(self.groups[self._group_of[file_index]]))  # the others' reasons too
         return None
 
     def toggle(self, file_index: int) -> str | None:

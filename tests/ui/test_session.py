@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dedup_gui.core import keep_rules
 from dedup_gui.core.calibration import LabelCheck
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.core.review_state import ReviewState
-from dedup_gui.ui.session import HAND_REASON, REFERENCE_REASON, ReviewSession
+from dedup_gui.ui.rules import make_decider
+from dedup_gui.ui.session import HAND_REASON, REFERENCE_REASON, ReviewSession, kept_member
 from tests.ui.conftest import keep_largest
 
 
@@ -103,3 +105,28 @@ def test_decisions_score_each_threshold(review: ReviewSession) -> None:
     assert strict.labels is not None and strict.labels.confirmed_grouped == 1  # b's pair no longer groups
     review.adopt(strict)
     assert review.labels == strict.labels
+
+
+def test_removed_files_name_the_file_kept_now_and_the_list_names_the_same(
+    scanned: ScanResult, photo_tree: Path
+) -> None:
+    state = ReviewState()
+    session = ReviewSession(scanned, state, make_decider(keep_rules.DEFAULT_RULES, []))
+    group_number = session.group_of(_index(scanned, "a.jpg"))
+    members = session.groups[group_number].members
+    chosen = kept_member(members, session.mark)
+    assert session.mark(chosen).chosen and session.mark(chosen).keep
+    other, third = (m for m in members if m != chosen)
+    assert session.mark(third).reason.endswith(f"; keeping {scanned.files[chosen].ref.path.name}")
+    assert session.set_keep(other, True) is None and session.set_keep(chosen, False) is None
+    now_kept = scanned.files[other].ref.path.name
+    assert kept_member(members, session.mark) == other
+    assert session.mark(third).reason.endswith(f"; keeping {now_kept}")  # not the file just marked for the trash
+    state.close()
+
+    # Every file in a reference folder, so all are kept: the list names the rules' choice, not the first file.
+    rules = [keep_rules.Rule(keep_rules.Criterion.PREFERRED_FOLDER, True, photo_tree / "copies")]
+    session = ReviewSession(scanned, ReviewState(), make_decider(rules, [photo_tree]), [photo_tree])
+    members = session.groups[session.group_of(_index(scanned, "a.jpg"))].members
+    assert all(session.mark(m).keep for m in members) and scanned.files[members[0]].ref.path.name == "a.jpg"
+    assert scanned.files[kept_member(members, session.mark)].ref.path.parent.name == "copies"
