@@ -8,8 +8,6 @@ makes small differences jump out.
 
 from __future__ import annotations
 
-import string
-
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
@@ -41,20 +39,23 @@ from dedup_gui.ui import style
 from dedup_gui.ui.accessible import named
 from dedup_gui.ui.formatting import FIELDS, differing_fields, file_facts
 from dedup_gui.ui.images import ImageLoader
-from dedup_gui.ui.session import Mark, ReviewSession
+from dedup_gui.ui.session import Mark, ReviewSession, kept_member
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 WHEEL_STEP = 1.25
 FLICKER_MS = 500
 MAX_REASONS = 12
 PANE_MIN_WIDTH = 200
+WIDE_PANE = 360
+"""From this width on, a pane shows the reason beside the keep/remove badge rather than under it."""
 PAGE_SIZE = 8
 """Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
 
 
-def letter(position: int) -> str:
-    """A, B, ... Z, then numbers: short names for the images of a group, used in the match reasons."""
-    return string.ascii_uppercase[position] if position < 26 else str(position + 1)
+def number(position: int) -> str:
+    """An image's name within its group: 1, 2, ... as the keys that toggle it (on the first page), used in
+    the match reasons."""
+    return str(position + 1)
 
 
 class ZoomState(QObject):
@@ -308,7 +309,7 @@ class ElidedLabel(QLabel):
 
 
 class ImagePane(QFrame):
-    """One image of the group: its letter and name, keep/remove badge with the reason, canvas and facts.
+    """One image of the group: its number and name, keep/remove badge with the reason, canvas and facts.
 
     Signals:
         toggle_requested(int): the badge was clicked; carries the file's index in the scan.
@@ -347,19 +348,31 @@ class ImagePane(QFrame):
         facts.setColumnStretch(1, 1)
         facts.setRowStretch(len(FIELDS), 1)
         self._colour_facts()
-        # The name gets the pane's whole width; the badge sits beside the reason it gives.
+        # The name gets the pane's whole width; the badge sits beside the reason it gives, or above it in a
+        # narrow pane, where a reason squeezed beside the badge would take five lines.
         self.head = QWidget()
-        head = QGridLayout(self.head)
-        head.setContentsMargins(0, 0, 0, 0)
-        head.addWidget(self._title, 0, 0, 1, 2)
-        head.addWidget(self._badge, 1, 0, Qt.AlignmentFlag.AlignTop)
-        head.addWidget(self._reason, 1, 1)
-        head.setColumnStretch(1, 1)
-        head.setRowStretch(2, 1)  # room given to level this pane with taller ones goes below, not between
+        self._head = QGridLayout(self.head)
+        self._head.setContentsMargins(0, 0, 0, 0)
+        self._head.addWidget(self._title, 0, 0, 1, 2)
+        self._head.addWidget(self._badge, 1, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._reason_beside: bool | None = None
+        self._place_reason(beside=True)
+        self._head.setColumnStretch(1, 1)
+        self._head.setRowStretch(3, 1)  # room given to level this pane with taller ones goes below, not between
         layout = QVBoxLayout(self)
         layout.addWidget(self.head)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.facts)
+
+    def _place_reason(self, beside: bool) -> None:
+        if beside != self._reason_beside:
+            self._reason_beside = beside
+            self._head.removeWidget(self._reason)
+            self._head.addWidget(self._reason, *((1, 1, 1, 1) if beside else (2, 0, 1, 2)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_reason(beside=self.width() >= WIDE_PANE)
 
     def level_with(self, head_height: int, facts_height: int) -> None:
         """Give the blocks above and below the image these heights, the tallest of the group's panes, so that
@@ -374,9 +387,9 @@ class ImagePane(QFrame):
     def show_file(
         self, position: int, key: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]
     ) -> None:
-        """Show the group's ``position``-th image in the ``key``-th pane (keys 1-9 toggle panes 1-9)."""
+        """Show the group's ``position``-th image in the ``key``-th pane (keys 1-8 toggle panes 1-8)."""
         self.file_index = file_index
-        self._title.set_full_text(f"{letter(position)}  {file.ref.path.name}")
+        self._title.set_full_text(f"{number(position)}  {file.ref.path.name}")
         self._title.setToolTip(str(file.ref.path))
         self.canvas.set_file(file)
         for name, value in file_facts(file).items():
@@ -390,10 +403,10 @@ class ImagePane(QFrame):
         self._mark = mark
         self._badge.setText(KEPT if mark.keep else TO_TRASH)  # states, not commands: the tooltip says what a click does
         self._style_badge()
-        self._badge.setAccessibleName(f"Image {letter(position)}: {'keep' if mark.keep else 'remove'}; click to change")
+        self._badge.setAccessibleName(f"Image {number(position)}: {'keep' if mark.keep else 'remove'}; click to change")
         self._badge.setToolTip(
             f"Click or press {key + 1} to mark it for {'removal' if mark.keep else 'keeping'}"
-            if key < 9
+            if key < PAGE_SIZE
             else "Click to change"
         )
         self._reason.setText(_breakable(mark.reason, "/\\_."))  # not after hyphens: dates stay whole
@@ -435,6 +448,7 @@ class CompareView(QWidget):
         self._panes: list[ImagePane] = []  # a pool: the first ``_active`` show the current page
         self._active = 0
         self._first = 0  # position in the group of the first image shown
+        self._order: list[int] = []  # the group's members as shown: the kept file first
         self._swap_index = 0
         self._flicker = QTimer(self, interval=FLICKER_MS)
         self._flicker.timeout.connect(self.next_image)
@@ -444,6 +458,12 @@ class CompareView(QWidget):
         self._zoom_label = named(QLabel("Zoom: Fit"), "Zoom level")
         self.zoom.changed.connect(lambda: self._zoom_label.setText(f"Zoom: {self.zoom.label()}"))
         bar = QToolBar("Compare")
+        self._page_label = named(QLabel(), "Images shown")
+        # Paging comes first, where a narrow window cannot push it out of sight; it shows only for large groups.
+        bar.addAction(self.actions_["previous_page"])
+        self._page_label_action = bar.addWidget(self._page_label)
+        bar.addAction(self.actions_["next_page"])
+        self._page_separator = bar.addSeparator()
         for name, action in self.actions_.items():
             if name == "swap":
                 bar.addSeparator()
@@ -451,11 +471,6 @@ class CompareView(QWidget):
                 bar.addAction(action)
         bar.addSeparator()
         bar.addWidget(self._zoom_label)
-        self._page_label = named(QLabel(), "Images shown")
-        bar.addSeparator()
-        bar.addAction(self.actions_["previous_page"])
-        bar.addWidget(self._page_label)
-        bar.addAction(self.actions_["next_page"])
         self._row = QHBoxLayout()
         self._row.setContentsMargins(0, 0, 0, 0)
         strip = QWidget()
@@ -499,7 +514,8 @@ class CompareView(QWidget):
 
     def show_group(self, session: ReviewSession | None, group_number: int | None) -> None:
         """Show a group of the session (None: nothing). The zoom level stays; the position is re-centred."""
-        if (session, group_number) != (self._session, self._group):
+        new_group = (session, group_number) != (self._session, self._group)
+        if new_group:
             self._first = 0
         self._session, self._group = session, group_number
         if session is None or group_number is None:
@@ -510,13 +526,17 @@ class CompareView(QWidget):
             self._show_page_controls(0)
             return
         group = session.groups[group_number]
-        files = session.files(group)
+        if new_group or sorted(self._order) != sorted(group.members):
+            # The kept file leads, the others keep their order; a mark changed while shown moves nothing.
+            kept = kept_member(group.members, session.mark)
+            self._order = [kept, *(m for m in group.members if m != kept)]
+        files = [session.result.files[m] for m in self._order]
         self._first = min(self._first, max(len(files) - PAGE_SIZE, 0))
         shown = range(self._first, min(self._first + PAGE_SIZE, len(files)))
         self._set_panes(len(shown))
         differing = differing_fields([file_facts(f) for f in files])
         for key, (pane, position) in enumerate(zip(self._panes, shown, strict=False)):
-            member = group.members[position]
+            member = self._order[position]
             pane.show_file(position, key, member, files[position], session.mark(member), differing)
         self._empty.hide()
         self._scroll.show()
@@ -526,7 +546,7 @@ class CompareView(QWidget):
         self._show_page_controls(len(files))
         if not self.zoom.fit:
             self.zoom.set_view(self.zoom.zoom, QPointF(0.5, 0.5))
-        self._reasons.setText(self._reason_text(session, group_number))
+        self._reasons.setText(self._reason_text(session, group_number, self._order))
 
     def turn_page(self, step: int) -> None:
         """Show the next (+1) or previous (-1) images of a group larger than a page."""
@@ -545,8 +565,9 @@ class CompareView(QWidget):
         )
         self.actions_["previous_page"].setEnabled(paged and self._first > 0)
         self.actions_["next_page"].setEnabled(paged and self._first + PAGE_SIZE < size)
-        for name in ("previous_page", "next_page"):
-            self.actions_[name].setVisible(paged)  # no clutter for the usual small group
+        for action in (self.actions_["previous_page"], self.actions_["next_page"], self._page_separator):
+            action.setVisible(paged)  # no clutter for the usual small group
+        self._page_label_action.setVisible(paged)
 
     def refresh_marks(self) -> None:
         if self._session is None or self._group is None:
@@ -575,7 +596,7 @@ class CompareView(QWidget):
         return self._panes[: self._active]
 
     def shown_members(self) -> list[int]:
-        """File indices of the images on screen, in pane order (what keys 1-9 act on)."""
+        """File indices of the images on screen, in pane order (what keys 1-8 act on)."""
         return [pane.file_index for pane in self.panes()]
 
     def _set_panes(self, count: int) -> None:
@@ -590,14 +611,12 @@ class CompareView(QWidget):
             pane.canvas.set_file(None)
 
     @staticmethod
-    def _reason_text(session: ReviewSession, group_number: int) -> str:
+    def _reason_text(session: ReviewSession, group_number: int, order: list[int]) -> str:
         group = session.groups[group_number]
-        position = {m: i for i, m in enumerate(group.members)}
+        position = {m: i for i, m in enumerate(order)}
         pairs = session.result.graph.pairs_within(group, session.thresholds)
-        parts = [
-            f"{letter(position[p.a])}–{letter(position[p.b])}: {explain(p)}"
-            for p in sorted(pairs, key=lambda p: (position[p.a], position[p.b]))
-        ]
+        ends = [(sorted((position[p.a], position[p.b])), p) for p in pairs]  # "1–3", never "3–1"
+        parts = [f"{number(x)}–{number(y)}: {explain(p)}" for (x, y), p in sorted(ends, key=lambda e: e[0])]
         if len(parts) > MAX_REASONS:
             parts = [*parts[:MAX_REASONS], f"and {len(parts) - MAX_REASONS} more pairs"]
         return "Why they match: " + ("; ".join(parts) if parts else "no direct pair at this threshold")
@@ -645,3 +664,4 @@ class CompareView(QWidget):
         swapping = self.actions_["swap"].isChecked()
         for key, pane in enumerate(self.panes()):
             pane.setVisible(not swapping or key == self._swap_index)
+        self._level.start()  # one wide pane needs less height for its wrapped texts than several narrow ones

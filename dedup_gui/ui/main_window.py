@@ -43,7 +43,7 @@ from dedup_gui.core.review_state import ReviewState
 from dedup_gui.core.units import human_bytes
 from dedup_gui.ui import rules, trash
 from dedup_gui.ui.accessible import named
-from dedup_gui.ui.compare import CompareView
+from dedup_gui.ui.compare import PAGE_SIZE, CompareView
 from dedup_gui.ui.folders import FolderPanel, dropped_folders
 from dedup_gui.ui.formatting import duration
 from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel, short_folder
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         self._action(review, "Not &duplicates (whole group)", ["D"], lambda: self.not_duplicates(None))
         toggles = review.addMenu("&Toggle keep/remove")
         not_copies = review.addMenu("Image is &not a copy of the others")
-        for number in range(1, 10):
+        for number in range(1, PAGE_SIZE + 1):
             self._action(
                 toggles, f"Image {number}", [str(number)], lambda _=False, n=number: self.toggle_position(n - 1)
             )
@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         self._marks_changed(self.session.group_of(file_index))
 
     def toggle_position(self, key: int) -> None:
-        """Flip keep/remove of the image in the ``key``-th pane of the compare view (keys 1-9)."""
+        """Flip keep/remove of the image in the ``key``-th pane of the compare view (keys 1-8)."""
         shown = self.compare.shown_members()
         if key < len(shown):
             self.toggle_file(shown[key])

@@ -133,6 +133,20 @@ def test_a_large_group_is_paged(qtbot: QtBot, review: ReviewSession, monkeypatch
     assert not view.actions_["previous_page"].isEnabled()
     view.actions_["next_page"].trigger()
     assert view.shown_members() == list(members[1:]) and view._page_label.text() == "Images 2–3 of 3"
-    assert [p._title.text()[0] for p in view.panes()] == ["B", "C"]  # letters stay those of the group
+    assert [p._title.text()[0] for p in view.panes()] == ["2", "3"]  # numbers stay those of the group
     view.show_group(review, _group_with(review, "c.jpg"))
     assert view._page_label.text() == "" and len(view.panes()) == 2
+
+
+def test_the_kept_file_comes_first_and_stays_put_while_marks_change(qtbot: QtBot, review: ReviewSession) -> None:
+    view = _view(qtbot)
+    number = _group_with(review, "a.jpg")
+    first, _, last = review.groups[number].members
+    assert review.set_keep(last, True) is None and review.set_keep(first, False) is None
+    view.show_group(review, number)
+    assert view.shown_members()[0] == last and view.panes()[0]._title.text().startswith("1  ")
+    assert view._reasons.text().startswith("Why they match: 1–")
+    review.set_keep(first, True)
+    view.refresh_marks()
+    view.show_group(review, number)  # the same group again (a regroup): nothing moves under the pointer
+    assert view.shown_members()[0] == last
