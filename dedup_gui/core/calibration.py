@@ -62,5 +62,8 @@ def describe(labels: LabelCheck) -> str:
     if labels.confirmed:
         parts.append(f"{labels.confirmed_grouped} of {labels.confirmed} copies you confirmed are grouped")
     if labels.rejected:
-        parts.append(f"{labels.rejected_grouped} of {labels.rejected} pairs you marked not duplicates would match")
+        parts.append(
+            f"{labels.rejected_grouped} of {labels.rejected} pairs you marked not duplicates would match"
+            " (your marks keep them apart)"
+        )
     return "At this threshold: " + "; ".join(parts) if parts else ""

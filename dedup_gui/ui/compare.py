@@ -8,6 +8,8 @@ makes small differences jump out.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
@@ -48,6 +50,8 @@ MAX_REASONS = 12
 PANE_MIN_WIDTH = 200
 WIDE_PANE = 360
 """From this width on, a pane shows the reason beside the keep/remove badge rather than under it."""
+UNBROKEN_RUN = 16
+"""Longest run of a name shown without a place to wrap."""
 PAGE_SIZE = 8
 """Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
 
@@ -274,10 +278,11 @@ TO_TRASH = "✗ To trash"
 
 
 def _breakable(text: str, separators: str = "/\\_-.") -> str:
-    """Let a long name or path wrap after separators (a zero-width space after each)."""
+    """Let a long name or path wrap after separators, and inside any long run without one (a zero-width space
+    after each separator and every ``UNBROKEN_RUN`` characters of such a run), so nothing is cut off unseen."""
     for separator in separators:
         text = text.replace(separator, separator + "\u200b")
-    return text
+    return re.sub(rf"[^\s\u200b]{{{UNBROKEN_RUN}}}(?=[^\s\u200b])", lambda m: m.group(0) + "\u200b", text)
 
 
 def _height_at_width(block: QWidget) -> int:

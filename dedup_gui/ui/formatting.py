@@ -41,7 +41,8 @@ def file_facts(file: ScannedFile) -> dict[str, str]:
     }
     if info is not None:
         megapixels = info.width * info.height / 1e6
-        facts["Dimensions"] = f"{info.width} × {info.height} ({megapixels:.{1 if megapixels >= 1 else 2}f} MP)"
+        size = f"{megapixels:.{1 if megapixels >= 1 else 2}f}" if megapixels >= 0.005 else "< 0.01"
+        facts["Dimensions"] = f"{info.width} × {info.height} ({size} MP)"
     return facts
 
 

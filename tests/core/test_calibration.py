@@ -25,7 +25,8 @@ def test_pairs_are_counted_only_when_both_contents_were_scanned() -> None:
     )
     assert labels == calibration.LabelCheck(confirmed=2, confirmed_grouped=1, rejected=2, rejected_grouped=1)
     assert calibration.describe(labels) == (
-        "At this threshold: 1 of 2 copies you confirmed are grouped; 1 of 2 pairs you marked not duplicates would match"
+        "At this threshold: 1 of 2 copies you confirmed are grouped; 1 of 2 pairs you marked not duplicates would"
+        " match (your marks keep them apart)"
     )
     nothing = calibration.check(by_digest, [], [("x", "y")], {"a"})
     assert nothing.empty and calibration.describe(nothing) == ""

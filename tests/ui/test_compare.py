@@ -10,8 +10,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from pytestqt.qtbot import QtBot
 
+from dedup_gui.core.model import FileRef, ImageInfo, ScannedFile
 from dedup_gui.ui import compare
 from dedup_gui.ui.compare import CompareView
+from dedup_gui.ui.formatting import file_facts
 from dedup_gui.ui.images import ImageLoader, read_image
 from dedup_gui.ui.session import ReviewSession
 
@@ -150,3 +152,12 @@ def test_the_kept_file_comes_first_and_stays_put_while_marks_change(qtbot: QtBot
     view.refresh_marks()
     view.show_group(review, number)  # the same group again (a regroup): nothing moves under the pointer
     assert view.shown_members()[0] == last
+
+
+def test_long_names_can_wrap_everywhere_and_tiny_images_say_so() -> None:
+    name = "vacation_photo_" + "x" * 40 + "final.jpg"
+    pieces = compare._breakable(name).split("\u200b")
+    assert "".join(pieces) == name and max(len(p) for p in pieces) <= compare.UNBROKEN_RUN
+    assert compare._breakable("IMG_0001.jpg") == "IMG_\u200b0001.\u200bjpg"  # short parts are left whole
+    tiny = ScannedFile(FileRef(Path("/p/t.png"), 9, 0, 0, 1), "d", ImageInfo(16, 16, "PNG"))
+    assert file_facts(tiny)["Dimensions"] == "16 × 16 (< 0.01 MP)"
