@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.scan_thread: ScanThread | None = None
         self._current: int | None = None  # group number shown in the compare view
         self._selected_file: int | None = None  # a file of the selected group, kept across model resets
+        self._keep_selection_once = False
         self._closed = False
         self._thumbnails = ImageLoader(THUMBNAIL_SIDE, parent=self)
         self._previews = ImageLoader(PREVIEW_SIDE, parent=self)
@@ -474,6 +475,9 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, DISPLAY_NAME, message)
 
     def _remember_selection(self) -> None:
+        if self._keep_selection_once:  # chosen by the action that asked for this regroup
+            self._keep_selection_once = False
+            return
         session, number = self.model.session, self._current
         self._selected_file = None
         if session is not None and number is not None and number < len(session.groups):
@@ -578,9 +582,9 @@ class MainWindow(QMainWindow):
         shown = self.compare.shown_members()
         if session is None or number is None or (key is not None and key >= len(shown)):
             return
-        row = self.table.currentIndex().row()
+        row, member = self.table.currentIndex().row(), session.groups[number].members[0]
         pairs = session.not_duplicates(number, None if key is None else shown[key])
-        self.trash.push_undo(trash.UndoNotDuplicates(pairs))
+        self.trash.push_undo(trash.UndoNotDuplicates(pairs, member))
         self.undo_action.setEnabled(True)
         self.model.refresh()
         self._select_row(max(row, 0))  # the group that took the split one's place: the next in the list
@@ -612,6 +616,8 @@ class MainWindow(QMainWindow):
             self.trash.undo_trash(session, entry)
             return
         session.state.unmark_distinct(entry.pairs)  # the regroup on the worker brings the group back
+        self._selected_file = entry.file  # and the list selects it
+        self._keep_selection_once = True
         thresholds = session.thresholds
         self.regrouper.submit(lambda: _with_stats(session, session.prepare(thresholds)))
         self.undo_action.setEnabled(self.trash.can_undo())

@@ -32,9 +32,11 @@ class UndoTrash:
 
 @dataclass(frozen=True)
 class UndoNotDuplicates:
-    """A "not duplicates" decision: the digest pairs it recorded."""
+    """A "not duplicates" decision: the digest pairs it recorded, and a file of the group it split (the list
+    selects the group again when it comes back)."""
 
     pairs: Sequence[tuple[str, str]]
+    file: int
 
 
 UndoEntry = UndoTrash | UndoNotDuplicates

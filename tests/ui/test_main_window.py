@@ -192,6 +192,7 @@ def test_not_duplicates_is_remembered_and_undoable(qtbot: QtBot, window: MainWin
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
     assert ["b.png", "b_bright.jpg"] in _names(window)
+    assert window._current == _group_of(window, "b.png")  # the group that came back is the one shown
 
 
 def _group_of(window: MainWindow, name: str) -> int:
