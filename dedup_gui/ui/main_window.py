@@ -79,8 +79,7 @@ class MainWindow(QMainWindow):
         """Decoding processes for scans (None: one per CPU)."""
         self.scan_thread: ScanThread | None = None
         self._current: int | None = None  # group number shown in the compare view
-        self._selected_file: int | None = None  # a file of the selected group, kept across model resets
-        self._keep_selection_once = False
+        self._selected_file: int | None = None  # a file of the group shown: a regroup selects its group again
         self._closed = False
         self._thumbnails = ImageLoader(THUMBNAIL_SIDE, parent=self)
         self._previews = ImageLoader(PREVIEW_SIDE, parent=self)
@@ -147,7 +146,6 @@ class MainWindow(QMainWindow):
         self.folder_filter.currentIndexChanged.connect(self._on_filter)
         self.model = GroupTableModel(self._thumbnails, self)
         self.table = self._make_table()
-        self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._restore_selection)
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -474,15 +472,6 @@ class MainWindow(QMainWindow):
     def _on_task_failed(self, _ticket: int, message: str) -> None:
         QMessageBox.warning(self, DISPLAY_NAME, message)
 
-    def _remember_selection(self) -> None:
-        if self._keep_selection_once:  # chosen by the action that asked for this regroup
-            self._keep_selection_once = False
-            return
-        session, number = self.model.session, self._current
-        self._selected_file = None
-        if session is not None and number is not None and number < len(session.groups):
-            self._selected_file = session.groups[number].members[0]
-
     def _restore_selection(self) -> None:
         """After a re-sort or regroup, select the group that holds the file selected before (else the first)."""
         session, row, file = self.session, None, self._selected_file
@@ -513,6 +502,8 @@ class MainWindow(QMainWindow):
         number = None if row is None or row >= self.model.rowCount() else self.model.group_number(row)
         if number != self._current or number is None:
             self._current = number
+            if number is not None and self.session is not None:
+                self._selected_file = self.session.groups[number].members[0]
             self.compare.show_group(self.session, number)
 
     @Slot()
@@ -617,7 +608,6 @@ class MainWindow(QMainWindow):
             return
         session.state.unmark_distinct(entry.pairs)  # the regroup on the worker brings the group back
         self._selected_file = entry.file  # and the list selects it
-        self._keep_selection_once = True
         thresholds = session.thresholds
         self.regrouper.submit(lambda: _with_stats(session, session.prepare(thresholds)))
         self.undo_action.setEnabled(self.trash.can_undo())

@@ -342,3 +342,16 @@ def test_with_a_folder_chosen_the_summary_and_the_trash_cover_only_the_groups_sh
 def test_the_first_window_fits_a_small_screen() -> None:
     assert _first_size(QSize(1366, 745)) == QSize(1229, 670)  # a laptop's free area, below its panel
     assert _first_size(QSize(2560, 1400)) == QSize(1400, 860)
+
+
+def test_the_selected_group_stays_selected_when_the_slider_regroups(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    assert session is not None
+    for name in ("c.jpg", "a.jpg"):
+        window.table.selectRow(window.model.row_of(_group_of(window, name)) or 0)
+        window.threshold.slider.setValue(4)  # b.png's group (hash distance 6) goes; the others renumber
+        qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
+        assert window._current == _group_of(window, name)
+        window.threshold.slider.setValue(8)
+        qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+        assert window._current == _group_of(window, name)
