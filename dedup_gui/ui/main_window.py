@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.stage_label = named(QLabel("Add folders, then press Scan.", wordWrap=True), "Scan status")
         self.stage_label.setTextFormat(Qt.TextFormat.PlainText)  # messages hold file names
+        # Two lines held from the start: a status that wraps while scanning does not move the lists.
+        self.stage_label.setMinimumHeight(2 * self.stage_label.fontMetrics().lineSpacing())
+        self.stage_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         buttons.addWidget(self.method)
         buttons.addWidget(self.scan_button)
