@@ -529,7 +529,8 @@ class MainWindow(QMainWindow):
         groups = counted(len(self.session.groups), "group")
         if shown is not None:
             groups = f"{len(shown):,} of {groups} shown"
-        self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked · {human_bytes(size)} to reclaim")
+        self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked ({human_bytes(size)})")
+        self.summary_label.setToolTip(f"Moving the marked files to the trash frees {human_bytes(size)}")
         self.trash_action.setEnabled(marked > 0 and not self.trash.busy())
 
     def step(self, delta: int) -> None:
