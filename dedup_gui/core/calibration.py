@@ -30,6 +30,18 @@ class LabelCheck:
     def empty(self) -> bool:
         return not (self.confirmed or self.rejected)
 
+    def plus(self, confirmed: tuple[int, int] = (0, 0), rejected: tuple[int, int] = (0, 0)) -> LabelCheck:
+        """These counts with (pairs, grouped) added for newly decided pairs (negative for withdrawn ones)."""
+        return LabelCheck(
+            self.confirmed + confirmed[0],
+            self.confirmed_grouped + confirmed[1],
+            self.rejected + rejected[0],
+            self.rejected_grouped + rejected[1],
+        )
+
+
+NO_LABELS = LabelCheck(0, 0, 0, 0)
+
 
 def group_by_digest(files: Sequence[ScannedFile], groups: Iterable[Group]) -> dict[str, int]:
     """Each grouped content's group number (identical copies always share a group)."""
@@ -44,16 +56,17 @@ def check(
 ) -> LabelCheck:
     """Score a grouping (``group_by_digest``) against the decided digest pairs; ``present`` is every digest in
     the scan, so pairs from other folders or files since removed are not counted."""
+    return LabelCheck(*tally(group_of, confirmed, present), *tally(group_of, rejected, present))
 
-    def tally(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
-        counted = grouped = 0
-        for a, b in pairs:
-            if a in present and b in present:
-                counted += 1
-                grouped += a in group_of and group_of[a] == group_of.get(b)
-        return counted, grouped
 
-    return LabelCheck(*tally(confirmed), *tally(rejected))
+def tally(group_of: dict[str, int], pairs: Iterable[tuple[str, str]], present: set[str]) -> tuple[int, int]:
+    """How many of the pairs are in the scan, and how many of those the grouping puts together."""
+    counted = grouped = 0
+    for a, b in pairs:
+        if a in present and b in present:
+            counted += 1
+            grouped += a in group_of and group_of[a] == group_of.get(b)
+    return counted, grouped
 
 
 def describe(labels: LabelCheck) -> str:

@@ -234,7 +234,8 @@ class _RawFrame:
         """The preview's working image turned upright, with the RAW frame's size, format, date and camera."""
         turned = self.orientation in (5, 6, 7, 8)
         portrait = (preview.info.width < preview.info.height) != turned  # the upright preview's shape
-        width, height = sorted((self.width, self.height), reverse=not portrait)
+        frame = (self.width, self.height) if self.width and self.height else (preview.info.width, preview.info.height)
+        width, height = sorted(frame, reverse=not portrait)
         info = ImageInfo(
             width,
             height,
@@ -290,9 +291,11 @@ def _container_exif(data: bytes) -> tuple[str | None, str | None]:
     """Date taken and camera from the RAW file's own EXIF: most RAW formats (NEF, CR2, ARW, DNG, ...) are TIFF
     files, read here without decoding any pixels. Others (CR3, RAF) keep what the preview says."""
     try:
-        with Image.open(io.BytesIO(data)) as container:
-            exif = _read_exif(container)
-            return _date_taken(exif), _camera(exif)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a large first image is not decoded here; its size says nothing
+            with Image.open(io.BytesIO(data)) as container:
+                exif = _read_exif(container)
+                return _date_taken(exif), _camera(exif)
     except Exception:
         return None, None
 

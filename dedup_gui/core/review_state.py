@@ -46,56 +46,75 @@ class ReviewState:
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._distinct: dict[str, set[str]] = defaultdict(set)
+        self._distinct_pairs: set[tuple[str, str]] = set()
+        """The distinct pairs of two different contents (what scoring a threshold counts)."""
         for a, b in self._db.execute("SELECT a, b FROM distinct_pairs"):
             self._distinct[a].add(b)
             self._distinct[b].add(a)
+            if a != b:
+                self._distinct_pairs.add((a, b))
         self._confirmed: set[tuple[str, str]] = set(self._db.execute("SELECT a, b FROM confirmed_pairs"))
+        self.decisions = 0
+        """Counts changes to the pair decisions, so a result computed from older ones can tell."""
 
     def close(self) -> None:
         self._db.close()
 
     # "Not duplicates" -------------------------------------------------------------------------------------
 
-    def mark_distinct(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def mark_distinct(self, pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Record that each pair of contents is not a copy (see ``pairs_among`` for a whole group); a pair
-        confirmed as copies before is not any longer."""
-        pairs = [_ordered(a, b) for a, b in pairs]
+        confirmed as copies before is not any longer. Returns the pairs of two contents newly marked, and the
+        confirmed pairs this unconfirmed (to restore on undo)."""
+        pairs = sorted({_ordered(a, b) for a, b in pairs})
+        added = [p for p in pairs if p[0] != p[1] and p not in self._distinct_pairs]
+        unconfirmed = [p for p in pairs if p in self._confirmed]
         with self._db:
             self._db.executemany("INSERT OR IGNORE INTO distinct_pairs VALUES (?, ?)", pairs)
-            self._db.executemany("DELETE FROM confirmed_pairs WHERE a = ? AND b = ?", pairs)
-        self._confirmed.difference_update(pairs)
+            self._db.executemany("DELETE FROM confirmed_pairs WHERE a = ? AND b = ?", unconfirmed)
+        self._confirmed.difference_update(unconfirmed)
+        self._distinct_pairs.update(added)
         for a, b in pairs:
             self._distinct[a].add(b)
             self._distinct[b].add(a)
+        self.decisions += 1
+        return added, unconfirmed
 
     def unmark_distinct(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Undo ``mark_distinct`` for these pairs."""
         pairs = [_ordered(a, b) for a, b in pairs]
         with self._db:
             self._db.executemany("DELETE FROM distinct_pairs WHERE a = ? AND b = ?", pairs)
+        self._distinct_pairs.difference_update(pairs)
         for a, b in pairs:
             self._distinct[a].discard(b)
             self._distinct[b].discard(a)
+        self.decisions += 1
 
     def is_distinct(self, a: str | None, b: str | None) -> bool:
         return a is not None and b is not None and b in self._distinct.get(a, ())
 
     def distinct_pairs(self) -> list[tuple[str, str]]:
-        return [(a, b) for a, others in list(self._distinct.items()) for b in list(others) if a < b]
+        """The "not duplicates" pairs of two different contents; a copy, as a worker reads it while the person
+        goes on reviewing."""
+        return list(self._distinct_pairs)
 
     # Confirmed copies -------------------------------------------------------------------------------------
 
-    def mark_confirmed(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def mark_confirmed(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """Record that each pair of different contents is a copy the person looked at and agreed with; pairs
-        marked "not duplicates" stay so."""
-        pairs = [p for a, b in pairs if a != b and not self.is_distinct(*(p := _ordered(a, b)))]
+        marked "not duplicates" stay so. Returns the pairs newly confirmed."""
+        ordered = {_ordered(a, b) for a, b in pairs if a != b}
+        added = sorted(p for p in ordered if p not in self._confirmed and p not in self._distinct_pairs)
         with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO confirmed_pairs VALUES (?, ?)", pairs)
-        self._confirmed.update(pairs)
+            self._db.executemany("INSERT OR IGNORE INTO confirmed_pairs VALUES (?, ?)", added)
+        self._confirmed.update(added)
+        self.decisions += 1
+        return added
 
     def has_pair_decisions(self) -> bool:
         """Whether any pair was confirmed or marked "not duplicates" (identical files kept on purpose aside)."""
-        return bool(self._confirmed) or any(b != a for a, others in list(self._distinct.items()) for b in others)
+        return bool(self._confirmed or self._distinct_pairs)
 
     def confirmed_pairs(self) -> list[tuple[str, str]]:
         return list(self._confirmed)  # a copy: a worker thread reads it while the person goes on reviewing

@@ -8,7 +8,7 @@ makes small differences jump out.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -52,6 +52,7 @@ WIDE_PANE = 360
 """From this width on, a pane shows the reason beside the keep/remove badge rather than under it."""
 UNBROKEN_RUN = 16
 """Longest run of a name shown without a place to wrap."""
+ZERO_WIDTH_JOINER = "\u200d"
 PAGE_SIZE = 8
 """Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
 
@@ -279,10 +280,28 @@ TO_TRASH = "✗ To trash"
 
 def _breakable(text: str, separators: str = "/\\_-.") -> str:
     """Let a long name or path wrap after separators, and inside any long run without one (a zero-width space
-    after each separator and every ``UNBROKEN_RUN`` characters of such a run), so nothing is cut off unseen."""
-    for separator in separators:
-        text = text.replace(separator, separator + "\u200b")
-    return re.sub(rf"[^\s\u200b]{{{UNBROKEN_RUN}}}(?=[^\s\u200b])", lambda m: m.group(0) + "\u200b", text)
+    after each separator and every ``UNBROKEN_RUN`` characters of such a run), so nothing is cut off unseen;
+    never inside one visible character (a letter and its accent, an emoji sequence)."""
+    pieces, run = [], 0
+    for index, char in enumerate(text):
+        pieces.append(char)
+        run = 0 if char.isspace() else run + 1
+        following = text[index + 1 : index + 2]
+        may_break = following and not following.isspace() and not _joined(char, following)
+        if may_break and (char in separators or run >= UNBROKEN_RUN):
+            pieces.append("\u200b")
+            run = 0
+    return "".join(pieces)
+
+
+def _joined(char: str, following: str) -> bool:
+    """Whether the two belong to one visible character: a combining mark, a variation selector or an emoji
+    modifier follows, or a zero-width joiner links them."""
+    return (
+        unicodedata.category(following) in ("Mn", "Mc", "Me")
+        or "\U0001f3fb" <= following <= "\U0001f3ff"
+        or ZERO_WIDTH_JOINER in (char, following)
+    )
 
 
 def _height_at_width(block: QWidget) -> int:
@@ -535,6 +554,7 @@ class CompareView(QWidget):
             # The kept file leads, the others keep their order; a mark changed while shown moves nothing.
             kept = kept_member(group.members, session.mark)
             self._order = [kept, *(m for m in group.members if m != kept)]
+            self._first = 0  # another group under the same number (a regroup) starts at its first page
         files = [session.result.files[m] for m in self._order]
         self._first = min(self._first, max(len(files) - PAGE_SIZE, 0))
         shown = range(self._first, min(self._first + PAGE_SIZE, len(files)))

@@ -46,7 +46,14 @@ from dedup_gui.ui.accessible import named
 from dedup_gui.ui.compare import PAGE_SIZE, CompareView
 from dedup_gui.ui.folders import FolderPanel, dropped_folders
 from dedup_gui.ui.formatting import duration
-from dedup_gui.ui.group_model import Column, GroupStats, GroupTableModel, short_folder
+from dedup_gui.ui.group_model import (
+    Column,
+    GroupStats,
+    GroupTableModel,
+    deepest_root,
+    root_label,
+    short_folder,
+)
 from dedup_gui.ui.help_overlay import HelpOverlay
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.log_viewer import LogDialog
@@ -320,11 +327,15 @@ class MainWindow(QMainWindow):
         current = combo.currentData()
         combo.clear()
         combo.addItem("All folders", None)
+        inside: dict[Path, list[Path]] = {root: [] for root in roots}
+        for folder in below:
+            root = deepest_root(folder, roots)
+            if root is not None and folder != root:
+                inside[root].append(folder)
         for root in roots:
-            combo.addItem(root.name or str(root), str(root))
-            for folder in below:
-                if folder != root and folder.is_relative_to(root):
-                    combo.addItem(short_folder(folder, (root,)), str(folder))
+            combo.addItem(root_label(root), str(root))
+            for folder in inside[root]:
+                combo.addItem(short_folder(folder, roots), str(folder))
         combo.setCurrentIndex(max(combo.findData(current), 0))
         combo.blockSignals(False)
         if combo.currentData() != current:
@@ -524,11 +535,10 @@ class MainWindow(QMainWindow):
         if self.session is None:
             self.summary_label.setText("No groups yet.")
             return
-        shown = self._shown_groups()
-        marked, size = self.session.totals(shown)
+        listed, marked, size = self.model.totals()
         groups = counted(len(self.session.groups), "group")
-        if shown is not None:
-            groups = f"{len(shown):,} of {groups} shown"
+        if self.folder_filter.currentData() is not None:
+            groups = f"{listed:,} of {groups} shown"
         self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked ({human_bytes(size)})")
         self.summary_label.setToolTip(f"Moving the marked files to the trash frees {human_bytes(size)}")
         self.trash_action.setEnabled(marked > 0 and not self.trash.busy())
@@ -578,8 +588,8 @@ class MainWindow(QMainWindow):
         if session is None or number is None or (key is not None and key >= len(shown)):
             return
         row, member = self.table.currentIndex().row(), session.groups[number].members[0]
-        pairs = session.not_duplicates(number, None if key is None else shown[key])
-        self.trash.push_undo(trash.UndoNotDuplicates(pairs, member))
+        pairs, unconfirmed = session.not_duplicates(number, None if key is None else shown[key])
+        self.trash.push_undo(trash.UndoNotDuplicates(pairs, unconfirmed, member))
         self.undo_action.setEnabled(True)
         self.model.refresh()
         self._select_row(max(row, 0))  # the group that took the split one's place: the next in the list
@@ -610,7 +620,7 @@ class MainWindow(QMainWindow):
         if isinstance(entry, trash.UndoTrash):
             self.trash.undo_trash(session, entry)
             return
-        session.state.unmark_distinct(entry.pairs)  # the regroup on the worker brings the group back
+        session.undo_not_duplicates(entry.pairs, entry.unconfirmed)  # a regroup on the worker brings it back
         self._selected_file = entry.file  # and the list selects it
         thresholds = session.thresholds
         self.regrouper.submit(lambda: _with_stats(session, session.prepare(thresholds)))

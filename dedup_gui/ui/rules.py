@@ -34,7 +34,8 @@ def rules_to_settings(rules: Sequence[keep_rules.Rule]) -> list[dict[str, Any]]:
 
 
 def rules_from_settings(records: list[dict[str, Any]] | None) -> list[keep_rules.Rule]:
-    """Stored rules in their order; criteria unknown to this version are dropped, new ones appended."""
+    """Stored rules in their order; criteria unknown to this version are dropped, and new ones go where the
+    defaults have them: after the stored rules that precede them there."""
     if not records:
         return list(keep_rules.DEFAULT_RULES)
     known = {c.value: c for c in keep_rules.Criterion}
@@ -46,7 +47,11 @@ def rules_from_settings(records: list[dict[str, Any]] | None) -> list[keep_rules
         if isinstance(r, dict) and r.get("criterion") in known
     ]
     present = {r.criterion for r in rules}
-    return rules + [r for r in keep_rules.DEFAULT_RULES if r.criterion not in present]
+    for index, default in enumerate(keep_rules.DEFAULT_RULES):
+        if default.criterion not in present:
+            earlier = {r.criterion for r in keep_rules.DEFAULT_RULES[:index]}
+            rules.insert(max((i + 1 for i, r in enumerate(rules) if r.criterion in earlier), default=0), default)
+    return rules
 
 
 def make_decider(rules: Sequence[keep_rules.Rule], references: Sequence[Path]) -> Decider:

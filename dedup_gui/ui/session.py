@@ -7,12 +7,13 @@ group keeps at least one file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dedup_gui.core import calibration
-from dedup_gui.core.calibration import LabelCheck
+from dedup_gui.core.calibration import NO_LABELS, LabelCheck
 from dedup_gui.core.graph import Thresholds
 from dedup_gui.core.keep_rules import keeping
 from dedup_gui.core.model import Group, ScannedFile
@@ -33,6 +34,8 @@ class Layout:
     """The threshold's groups (before "not duplicates" split them) by content; None without decisions."""
     labels: LabelCheck | None = None
     """How the threshold agrees with the person's decisions; None without decisions."""
+    decisions: int = 0
+    """``ReviewState.decisions`` when ``labels`` was counted."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,10 @@ class ReviewSession:
         self._choices = state.choices()
         self._reviewed = state.reviewed()
         self.thresholds = thresholds or result.options.thresholds
-        candidates = result.graph.candidates()
-        self.folders: tuple[Path, ...] = tuple(sorted({result.files[i].ref.path.parent for i in candidates}))
+        # One file per folder by string, then that file's Path.parent: a million Path.parent calls take seconds.
+        files = result.files
+        one_each = {str(files[i].ref.path).rpartition(os.sep)[0]: i for i in result.graph.candidates()}
+        self.folders: tuple[Path, ...] = tuple(sorted({files[i].ref.path.parent for i in one_each.values()}))
         """The folders holding a file that some threshold could group: the list's folder filter offers them."""
         self.gone: frozenset[int] = frozenset()
         """Files moved to the trash in this session; left out of every group."""
@@ -92,6 +97,7 @@ class ReviewSession:
         self._group_of: dict[int, int] = {}
         self._present: set[str] | None = None  # every digest of the scan, made when a decision needs it
         raw = result.groups if thresholds is None else result.regroup(thresholds)
+        self._labels_at = state.decisions  # the decisions that ``labels`` counts
         self._by_digest = self._grouped_digests(raw)
         self.labels = self._check_labels(self._by_digest)
         self.set_groups(state.apply(result, raw, self.thresholds), self.thresholds)
@@ -107,8 +113,9 @@ class ReviewSession:
         Reads the session and changes nothing, so it may run off the GUI thread; ``adopt`` the result.
         """
         gone = self.gone if gone is None else gone
-        by_digest, labels = self._by_digest, self.labels
+        by_digest, labels, decisions = self._by_digest, self.labels, self._labels_at
         if groups is None:
+            decisions = self.state.decisions  # read before the decisions themselves
             raw = self.result.regroup(thresholds)
             by_digest = self._grouped_digests(raw)
             labels = self._check_labels(by_digest)
@@ -116,7 +123,7 @@ class ReviewSession:
         if gone:
             trimmed = (tuple(m for m in g.members if m not in gone) for g in groups)
             groups = [Group(members) for members in trimmed if len(members) > 1]
-        layout = Layout(thresholds, groups, {}, {}, gone, by_digest, labels)
+        layout = Layout(thresholds, groups, {}, {}, gone, by_digest, labels, decisions)
         for number, group in enumerate(groups):
             layout.marks.update(self._mark_group(group))
             layout.group_of.update(dict.fromkeys(group.members, number))
@@ -125,13 +132,25 @@ class ReviewSession:
     def layout(self) -> Layout:
         """The groups and marks now, as ``prepare`` would give them."""
         return Layout(
-            self.thresholds, self.groups, self._marks, self._group_of, self.gone, self._by_digest, self.labels
+            self.thresholds,
+            self.groups,
+            self._marks,
+            self._group_of,
+            self.gone,
+            self._by_digest,
+            self.labels,
+            self._labels_at,
         )
 
     def adopt(self, layout: Layout) -> None:
         self.thresholds, self.groups, self.gone = layout.thresholds, layout.groups, layout.gone
         self._marks, self._group_of = layout.marks, layout.group_of
-        self._by_digest, self.labels = layout.by_digest, layout.labels
+        self._by_digest, self.labels, self._labels_at = layout.by_digest, layout.labels, layout.decisions
+        if self._labels_at != self.state.decisions:  # the person decided while the layout was computed
+            if self._by_digest is None:
+                self._by_digest = self._grouped_digests(self.groups)
+            self.labels = self._check_labels(self._by_digest)
+            self._labels_at = self.state.decisions
 
     def _grouped_digests(self, raw: list[Group]) -> dict[str, int] | None:
         """The threshold's own grouping by content, kept only while there are decisions to score it by."""
@@ -139,20 +158,40 @@ class ReviewSession:
             return None
         return calibration.group_by_digest(self.result.files, raw)
 
-    def _check_labels(self, by_digest: dict[str, int] | None) -> LabelCheck | None:
-        if by_digest is None:
-            return None
+    def _present_digests(self) -> set[str]:
         if self._present is None:
             self._present = {f.digest for f in self.result.files if f.digest}
-        state = self.state
-        labels = calibration.check(by_digest, state.confirmed_pairs(), state.distinct_pairs(), self._present)
+        return self._present
+
+    def _check_labels(self, by_digest: dict[str, int] | None) -> LabelCheck | None:
+        """Every decision scored against a grouping (on the worker, with each regroup)."""
+        if by_digest is None:
+            return None
+        state, present = self.state, self._present_digests()
+        labels = calibration.check(by_digest, state.confirmed_pairs(), state.distinct_pairs(), present)
         return None if labels.empty else labels
 
-    def _rescore(self) -> None:
-        """The person decided on a pair: score the current grouping again (no regroup)."""
+    def _rescore(
+        self,
+        confirmed: Sequence[tuple[str, str]] = (),
+        unconfirmed: Sequence[tuple[str, str]] = (),
+        rejected: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """Count the pairs just decided into ``labels`` (on the GUI thread: only the new pairs are looked at)."""
+        if confirmed or unconfirmed or rejected:
+            by_digest, present = self._labelled_grouping(), self._present_digests()
+            added, withdrawn = (calibration.tally(by_digest, p, present) for p in (confirmed, unconfirmed))
+            change = (added[0] - withdrawn[0], added[1] - withdrawn[1])
+            labels = (self.labels or NO_LABELS).plus(change, calibration.tally(by_digest, rejected, present))
+            self.labels = None if labels.empty else labels
+        self._labels_at = self.state.decisions
+
+    def _labelled_grouping(self) -> dict[str, int]:
+        """The grouping decisions are scored against; before the first decision, the groups shown are the
+        threshold's own (none is split yet)."""
         if self._by_digest is None:
-            self._by_digest = self._grouped_digests(self.result.regroup(self.thresholds))
-        self.labels = self._check_labels(self._by_digest)
+            self._by_digest = calibration.group_by_digest(self.result.files, self.groups)
+        return self._by_digest
 
     def set_groups(self, groups: list[Group], thresholds: Thresholds) -> None:
         self.adopt(self.prepare(thresholds, groups))
@@ -202,10 +241,14 @@ class ReviewSession:
         if not any(m.keep for m in marks):
             marks = [rule if rule.keep else mark for mark, rule in zip(marks, ruled, strict=True)]
         by_member = dict(zip(group.members, marks, strict=True))
-        kept_name = self.result.files[kept_member(group.members, by_member.__getitem__)].ref.path.name
-        for member, mark in by_member.items():
-            if mark.why:  # removed by the rules: name the file kept now, which a choice by hand may have changed
-                by_member[member] = Mark(False, keeping(mark.why, kept_name), why=mark.why)
+        if all(mark is rule for mark, rule in zip(marks, ruled, strict=True)):
+            return by_member  # the rules' own marks: their reasons name the file they keep
+        kept = kept_member(group.members, by_member.__getitem__)
+        if not by_member[kept].chosen:  # a choice by hand keeps another file: the removed ones name it
+            kept_name = self.result.files[kept].ref.path.name
+            for member, mark in by_member.items():
+                if mark.why:
+                    by_member[member] = Mark(False, keeping(mark.why, kept_name), why=mark.why)
         return by_member
 
     def in_reference(self, path: Path) -> bool:
@@ -237,14 +280,6 @@ class ReviewSession:
         """File indices marked for removal, in group order."""
         return [m for g in (self.groups if groups is None else groups) for m in g.members if not self._marks[m].keep]
 
-    def totals(self, groups: Sequence[Group] | None = None) -> tuple[int, int]:
-        """Files marked for removal (in ``groups``, default all) and the bytes that frees."""
-        if groups is None:
-            marked = [m for m, mark in self._marks.items() if not mark.keep]
-        else:
-            marked = self.marked_for_removal(groups)
-        return len(marked), sum(self.result.files[m].ref.size for m in marked)
-
     # Review decisions -------------------------------------------------------------------------------------
 
     def is_reviewed(self, group: Group) -> bool:
@@ -256,27 +291,35 @@ class ReviewSession:
         keys = [(f.ref.path, f.digest or "") for f in self.files(group)]
         self._reviewed.update(keys)
         self.state.set_reviewed(keys)
-        kept = next((m for m in group.members if self.mark(m).keep), group.members[0])
+        kept = kept_member(group.members, self.mark)
         keeper = self.result.files[kept].digest
         others = (self.result.files[m].digest for m in group.members if m != kept)
         if keeper is not None:
-            self.state.mark_confirmed((keeper, digest) for digest in others if digest is not None)
-            self._rescore()
+            self._rescore(confirmed=self.state.mark_confirmed((keeper, d) for d in others if d is not None))
 
-    def not_duplicates(self, group_number: int, member: int | None = None) -> list[tuple[str, str]]:
+    def not_duplicates(
+        self, group_number: int, member: int | None = None
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Remember that the group's files (or ``member`` and each other file) are not copies of each other,
-        and split the group into what still matches. Returns the digest pairs (``state.unmark_distinct`` and
-        a regroup undo it)."""
+        and split the group into what still matches. Returns the digest pairs, and the pairs this took back
+        from the confirmed copies (``undo_not_duplicates`` and a regroup undo it)."""
         group = self.groups[group_number]
         digests = {m: d for m in group.members if (d := self.result.files[m].digest) is not None}
         if member is None:
             pairs = pairs_among(digests.values())
         else:
             pairs = [(digests[member], d) for m, d in digests.items() if m != member]
-        self.state.mark_distinct(pairs)
+        if any(a != b for a, b in pairs):
+            self._labelled_grouping()  # taken before this decision splits the group
+        added, unconfirmed = self.state.mark_distinct(pairs)
         self._replace(group_number, group)
-        self._rescore()
-        return pairs
+        self._rescore(unconfirmed=unconfirmed, rejected=added)
+        return pairs, unconfirmed
+
+    def undo_not_duplicates(self, pairs: Sequence[tuple[str, str]], unconfirmed: Sequence[tuple[str, str]]) -> None:
+        """Forget a "not duplicates" decision and confirm again what it took back; a regroup shows the group."""
+        self.state.unmark_distinct(pairs)
+        self.state.mark_confirmed(unconfirmed)
 
     def _replace(self, group_number: int, group: Group) -> None:
         """Swap one group for its parts, marking only those: the other groups keep their marks as they are."""

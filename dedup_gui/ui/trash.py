@@ -32,10 +32,11 @@ class UndoTrash:
 
 @dataclass(frozen=True)
 class UndoNotDuplicates:
-    """A "not duplicates" decision: the digest pairs it recorded, and a file of the group it split (the list
-    selects the group again when it comes back)."""
+    """A "not duplicates" decision: the digest pairs it recorded, the confirmed pairs it took back, and a file
+    of the group it split (the list selects the group again when it comes back)."""
 
     pairs: Sequence[tuple[str, str]]
+    unconfirmed: Sequence[tuple[str, str]]
     file: int
 
 

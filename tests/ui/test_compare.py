@@ -159,5 +159,9 @@ def test_long_names_can_wrap_everywhere_and_tiny_images_say_so() -> None:
     pieces = compare._breakable(name).split("\u200b")
     assert "".join(pieces) == name and max(len(p) for p in pieces) <= compare.UNBROKEN_RUN
     assert compare._breakable("IMG_0001.jpg") == "IMG_\u200b0001.\u200bjpg"  # short parts are left whole
+    accented = "e\u0301" * 30  # decomposed accents, as macOS stores names
+    assert "\u200b\u0301" not in compare._breakable(accented) and "\u200b" in compare._breakable(accented)
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467" * 8  # emoji joined into one picture
+    assert "\u200d\u200b" not in compare._breakable(family) and "\u200b\u200d" not in compare._breakable(family)
     tiny = ScannedFile(FileRef(Path("/p/t.png"), 9, 0, 0, 1), "d", ImageInfo(16, 16, "PNG"))
     assert file_facts(tiny)["Dimensions"] == "16 × 16 (< 0.01 MP)"

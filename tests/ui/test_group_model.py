@@ -9,7 +9,7 @@ from PySide6.QtGui import QPixmap
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from dedup_gui.ui.group_model import Column, GroupTableModel
+from dedup_gui.ui.group_model import Column, GroupTableModel, short_folder
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.session import ReviewSession
 
@@ -84,3 +84,22 @@ def test_a_group_that_keeps_more_than_one_file_says_so(review: ReviewSession) ->
     review.set_keep(removed, True)
     model.marks_changed(number)
     assert model.index(row, Column.GROUP).data().splitlines()[0].endswith("  (+1 kept)")
+
+
+def test_totals_follow_marks_and_the_folder_filter(review: ReviewSession, photo_tree: Path) -> None:
+    model = _model(review)
+    marked = review.marked_for_removal()
+    assert model.totals() == (3, len(marked), sum(review.result.files[m].ref.size for m in marked))
+    kept_again = marked[0]
+    review.set_keep(kept_again, True)
+    model.marks_changed(review.group_of(kept_again))
+    assert model.totals()[1] == len(marked) - 1
+    model.set_folder(photo_tree / "nowhere")
+    assert model.totals() == (0, 0, 0)
+
+
+def test_folders_are_named_from_their_innermost_root() -> None:
+    roots = [Path("/p"), Path("/p/copies"), Path("/")]
+    assert short_folder(Path("/p/copies/2019"), roots) == "copies/2019"
+    assert short_folder(Path("/p/other"), roots) == "p/other"
+    assert short_folder(Path("/srv/x"), roots) == "/srv/x"  # under the file system's root: its whole path

@@ -36,3 +36,12 @@ def test_rules_round_trip_through_the_settings(qtbot: QtBot, tmp_path: Path) -> 
         controller.set_rules(rules)
     assert RulesController(Settings()).rules[:4] == rules
     assert rules_from_settings([{"criterion": "gone"}, {"nonsense": 1}]) == list(DEFAULT_RULES)
+
+
+def test_a_criterion_new_to_stored_rules_goes_where_the_defaults_put_it() -> None:
+    older = [r for r in DEFAULT_RULES if r.criterion is not Criterion.CAMERA_RAW]  # saved before RAW files were known
+    shortest_first = [older[-1], *older[:-1]]  # and reordered by the person
+    restored = rules_from_settings(rules_to_settings(shortest_first))
+    criteria = [r.criterion for r in restored]
+    assert criteria.index(Criterion.CAMERA_RAW) == criteria.index(Criterion.REFERENCE_FOLDER) + 1
+    assert [r for r in restored if r.criterion is not Criterion.CAMERA_RAW] == shortest_first

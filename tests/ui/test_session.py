@@ -33,8 +33,7 @@ def test_rule_marks_and_hand_choices(review: ReviewSession) -> None:
     assert not review.mark(a_small).keep
     assert review.toggle(a_small) is None
     assert review.mark(a_small) == review.mark(a_small).__class__(True, HAND_REASON, by_hand=True)
-    count, size = review.totals()
-    assert count == 3 and size == sum(result.files[m].ref.size for m in review.marked_for_removal())
+    assert len(review.marked_for_removal()) == 3
 
 
 def test_a_group_always_keeps_one_file(review: ReviewSession) -> None:
@@ -61,7 +60,7 @@ def test_hand_choices_and_not_duplicates_survive_a_new_session(scanned: ScanResu
     a_small = _index(scanned, "a_small.jpg")
     session.set_keep(a_small, True)
     b_group = session.group_of(_index(scanned, "b.png"))
-    pairs = session.not_duplicates(b_group)
+    pairs, _ = session.not_duplicates(b_group)
     assert ["b.png", "b_bright.jpg"] not in _names(session)
     state.close()
 
@@ -130,3 +129,32 @@ def test_removed_files_name_the_file_kept_now_and_the_list_names_the_same(
     members = session.groups[session.group_of(_index(scanned, "a.jpg"))].members
     assert all(session.mark(m).keep for m in members) and scanned.files[members[0]].ref.path.name == "a.jpg"
     assert scanned.files[kept_member(members, session.mark)].ref.path.parent.name == "copies"
+
+
+def test_decisions_made_while_a_regroup_runs_are_still_counted(review: ReviewSession) -> None:
+    result = review.result
+    review.accept(review.group_of(_index(result, "b.png")))
+    layout = review.prepare(review.thresholds)  # a regroup on the worker...
+    review.accept(review.group_of(_index(result, "a.jpg")))  # ...while the person goes on
+    review.adopt(layout)
+    assert review.labels is not None and review.labels.confirmed == 3
+
+
+def test_counts_kept_up_decision_by_decision_equal_a_full_count(review: ReviewSession) -> None:
+    result = review.result
+    review.accept(review.group_of(_index(result, "a.jpg")))
+    review.not_duplicates(review.group_of(_index(result, "a.jpg")), _index(result, "a_small.jpg"))
+    review.accept(review.group_of(_index(result, "b.png")))
+    kept_up = review.labels
+    assert kept_up == LabelCheck(confirmed=2, confirmed_grouped=2, rejected=2, rejected_grouped=2)
+    assert review.prepare(review.thresholds).labels == kept_up  # what the worker counts from scratch
+
+
+def test_undoing_not_duplicates_confirms_again_what_it_took_back(review: ReviewSession) -> None:
+    result = review.result
+    review.accept(review.group_of(_index(result, "a.jpg")))
+    confirmed = sorted(review.state.confirmed_pairs())
+    pairs, unconfirmed = review.not_duplicates(review.group_of(_index(result, "a.jpg")))
+    assert sorted(unconfirmed) == confirmed and review.state.confirmed_pairs() == []
+    review.undo_not_duplicates(pairs, unconfirmed)
+    assert sorted(review.state.confirmed_pairs()) == confirmed and not review.state.distinct_pairs()
