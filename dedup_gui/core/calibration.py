@@ -73,10 +73,12 @@ def describe(labels: LabelCheck) -> str:
     """One line for the review: how many of the person's decisions the threshold gets right."""
     parts = []
     if labels.confirmed:
-        parts.append(f"{labels.confirmed_grouped} of {labels.confirmed} copies you confirmed are grouped")
+        copies = "copy you confirmed is" if labels.confirmed == 1 else "copies you confirmed are"
+        parts.append(f"{labels.confirmed_grouped} of {labels.confirmed} {copies} grouped")
     if labels.rejected:
+        pairs = "pair" if labels.rejected == 1 else "pairs"
         parts.append(
-            f"{labels.rejected_grouped} of {labels.rejected} pairs you marked not duplicates would match"
+            f"{labels.rejected_grouped} of {labels.rejected} {pairs} you marked not duplicates would match"
             " (your marks keep them apart)"
         )
     return "At this threshold: " + "; ".join(parts) if parts else ""

@@ -148,12 +148,7 @@ class Verdict:
     chosen: bool = False
     """The file the rules chose (other kept files are in reference folders)."""
     why: str = ""
-    """For a removed file, the reason without the kept file's name (see ``keeping``)."""
-
-
-def keeping(why: str, kept_name: str) -> str:
-    """A removed file's reason, naming the file its group keeps instead."""
-    return f"{why}; keeping {kept_name}"
+    """For a removed file, the reason without the kept file's name."""
 
 
 @dataclass(frozen=True)
@@ -329,7 +324,7 @@ def decide(
             verdicts.append(Verdict(True, "in a reference folder"))
         else:
             why = lost.get(index, "same as the kept file by every rule")
-            verdicts.append(Verdict(False, keeping(why, records[winner].path.name), why=why))
+            verdicts.append(Verdict(False, f"{why}; keeping {records[winner].path.name}", why=why))
     return verdicts
 
 

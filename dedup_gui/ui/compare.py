@@ -41,20 +41,24 @@ from dedup_gui.ui import style
 from dedup_gui.ui.accessible import named
 from dedup_gui.ui.formatting import FIELDS, differing_fields, file_facts
 from dedup_gui.ui.images import ImageLoader
-from dedup_gui.ui.session import Mark, ReviewSession, kept_member
+from dedup_gui.ui.session import Mark, ReviewSession
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 32.0
 WHEEL_STEP = 1.25
 FLICKER_MS = 500
 MAX_REASONS = 12
 PANE_MIN_WIDTH = 200
+PANE_SPACING = 12
+"""Room a pane takes beside its minimum width (layout spacing and frame), for counting how many fit."""
 WIDE_PANE = 360
 """From this width on, a pane shows the reason beside the keep/remove badge rather than under it."""
-UNBROKEN_RUN = 16
-"""Longest run of a name shown without a place to wrap."""
+UNBROKEN_RUN = 8
+"""Longest run of a name shown without a place to wrap: narrower than the facts' value column of the
+narrowest pane."""
 ZERO_WIDTH_JOINER = "\u200d"
 PAGE_SIZE = 8
-"""Images shown side by side at once; a larger group is paged, so a huge group never builds 50 panes."""
+"""Most images side by side at once (and keys 1-8); a larger group is paged, so a huge group never builds 50
+panes."""
 
 
 def number(position: int) -> str:
@@ -408,10 +412,8 @@ class ImagePane(QFrame):
         """The heights the name-and-verdict block and the facts block need at the pane's current width."""
         return _height_at_width(self.head), _height_at_width(self.facts)
 
-    def show_file(
-        self, position: int, key: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]
-    ) -> None:
-        """Show the group's ``position``-th image in the ``key``-th pane (keys 1-8 toggle panes 1-8)."""
+    def show_file(self, position: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]) -> None:
+        """Show the group's ``position``-th image (shown as image ``position + 1``; keys 1-8 toggle 1-8)."""
         self.file_index = file_index
         self._title.set_full_text(f"{number(position)}  {file.ref.path.name}")
         self._title.setToolTip(str(file.ref.path))
@@ -421,16 +423,16 @@ class ImagePane(QFrame):
             label.setText(_breakable(value) if name in ("Name", "Folder") else value)
             label.setToolTip(value)
             label.setAutoFillBackground(name in differing)  # a palette, not a style sheet: cheap to switch
-        self.set_mark(mark, position, key)
+        self.set_mark(mark, position)
 
-    def set_mark(self, mark: Mark, position: int, key: int) -> None:
+    def set_mark(self, mark: Mark, position: int) -> None:
         self._mark = mark
         self._badge.setText(KEPT if mark.keep else TO_TRASH)  # states, not commands: the tooltip says what a click does
         self._style_badge()
         self._badge.setAccessibleName(f"Image {number(position)}: {'keep' if mark.keep else 'remove'}; click to change")
         self._badge.setToolTip(
-            f"Click or press {key + 1} to mark it for {'removal' if mark.keep else 'keeping'}"
-            if key < PAGE_SIZE
+            f"Click or press {number(position)} to mark it for {'removal' if mark.keep else 'keeping'}"
+            if position < PAGE_SIZE
             else "Click to change"
         )
         self._reason.setText(_breakable(mark.reason, "/\\_."))  # not after hyphens: dates stay whole
@@ -472,6 +474,7 @@ class CompareView(QWidget):
         self._panes: list[ImagePane] = []  # a pool: the first ``_active`` show the current page
         self._active = 0
         self._first = 0  # position in the group of the first image shown
+        self._shown_page = PAGE_SIZE  # the page size the current images were laid out for
         self._order: list[int] = []  # the group's members as shown: the kept file first
         self._swap_index = 0
         self._flicker = QTimer(self, interval=FLICKER_MS)
@@ -502,7 +505,8 @@ class CompareView(QWidget):
         self._scroll = QScrollArea(widgetResizable=True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setWidget(strip)
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Images keep at least the canvas's minimum height: facts that do not fit below them scroll into view.
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._reasons = named(QLabel(wordWrap=True), "Why these images match")
         self._reasons.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._empty = QLabel("Select a group to compare its images.", alignment=Qt.AlignmentFlag.AlignCenter)
@@ -551,18 +555,21 @@ class CompareView(QWidget):
             return
         group = session.groups[group_number]
         if new_group or sorted(self._order) != sorted(group.members):
-            # The kept file leads, the others keep their order; a mark changed while shown moves nothing.
-            kept = kept_member(group.members, session.mark)
-            self._order = [kept, *(m for m in group.members if m != kept)]
+            # The rules' choice leads, the others keep their order: the numbers (and keys) of a group stay put
+            # whatever is toggled by hand.
+            lead = session.rules_pick(group)
+            self._order = [lead, *(m for m in group.members if m != lead)]
             self._first = 0  # another group under the same number (a regroup) starts at its first page
         files = [session.result.files[m] for m in self._order]
-        self._first = min(self._first, max(len(files) - PAGE_SIZE, 0))
-        shown = range(self._first, min(self._first + PAGE_SIZE, len(files)))
+        page = self.page_size()
+        self._first = min(self._first // page * page, (len(files) - 1) // page * page)
+        shown = range(self._first, min(self._first + page, len(files)))
+        self._shown_page = page
         self._set_panes(len(shown))
         differing = differing_fields([file_facts(f) for f in files])
-        for key, (pane, position) in enumerate(zip(self._panes, shown, strict=False)):
+        for pane, position in zip(self._panes, shown, strict=False):
             member = self._order[position]
-            pane.show_file(position, key, member, files[position], session.mark(member), differing)
+            pane.show_file(position, member, files[position], session.mark(member), differing)
         self._empty.hide()
         self._scroll.show()
         self._swap_index = min(self._swap_index, len(shown) - 1)
@@ -571,25 +578,46 @@ class CompareView(QWidget):
         self._show_page_controls(len(files))
         if not self.zoom.fit:
             self.zoom.set_view(self.zoom.zoom, QPointF(0.5, 0.5))
-        self._reasons.setText(self._reason_text(session, group_number, self._order))
+        self._reasons.setText(self._reason_text(session, group_number, self._order, shown))
+
+    def set_empty_text(self, text: str) -> None:
+        """What the view says while it shows no group."""
+        self._empty.setText(text)
+
+    def page_size(self) -> int:
+        """Images side by side at once: as many as fit at ``PANE_MIN_WIDTH`` (at least two, at most
+        ``PAGE_SIZE``), so that every image a key can change is in sight."""
+        room = self.width() - self._scroll.verticalScrollBar().sizeHint().width()
+        return max(2, min(PAGE_SIZE, room // (PANE_MIN_WIDTH + PANE_SPACING)))
 
     def turn_page(self, step: int) -> None:
         """Show the next (+1) or previous (-1) images of a group larger than a page."""
         if self._session is None or self._group is None:
             return
-        size = len(self._session.groups[self._group].members)
-        first = min(max(self._first + step * PAGE_SIZE, 0), max(size - PAGE_SIZE, 0))
+        size, page = len(self._session.groups[self._group].members), self.page_size()
+        first = min(max(self._first + step * page, 0), (size - 1) // page * page)
         if first != self._first:
             self._first = first
             self.show_group(self._session, self._group)
 
+    def member_at(self, position: int) -> int | None:
+        """The file shown as image ``position + 1`` of the group, its page turned into sight (None: no such
+        image)."""
+        if self._session is None or self._group is None or position >= len(self._order):
+            return None
+        if not self._first <= position < self._first + self._active:
+            self._first = position
+            self.show_group(self._session, self._group)
+        return self._order[position]
+
     def _show_page_controls(self, size: int) -> None:
-        paged = size > PAGE_SIZE
-        self._page_label.setText(
-            f"Images {self._first + 1}–{min(self._first + PAGE_SIZE, size)} of {size}" if paged else ""
-        )
+        page = self.page_size()
+        paged = size > page
+        last = min(self._first + page, size)
+        images = f"Image {last}" if last == self._first + 1 else f"Images {self._first + 1}–{last}"
+        self._page_label.setText(f"{images} of {size}" if paged else "")
         self.actions_["previous_page"].setEnabled(paged and self._first > 0)
-        self.actions_["next_page"].setEnabled(paged and self._first + PAGE_SIZE < size)
+        self.actions_["next_page"].setEnabled(paged and self._first + page < size)
         for action in (self.actions_["previous_page"], self.actions_["next_page"], self._page_separator):
             action.setVisible(paged)  # no clutter for the usual small group
         self._page_label_action.setVisible(paged)
@@ -597,8 +625,8 @@ class CompareView(QWidget):
     def refresh_marks(self) -> None:
         if self._session is None or self._group is None:
             return
-        for key, pane in enumerate(self.panes()):
-            pane.set_mark(self._session.mark(pane.file_index), self._first + key, key)
+        for offset, pane in enumerate(self.panes()):
+            pane.set_mark(self._session.mark(pane.file_index), self._first + offset)
         self._level.start()
 
     def _level_panes(self) -> None:
@@ -614,6 +642,8 @@ class CompareView(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._session is not None and self._group is not None and self.page_size() != self._shown_page:
+            self.show_group(self._session, self._group)  # more or fewer images fit now
         self._level.start()
 
     def panes(self) -> list[ImagePane]:
@@ -621,7 +651,7 @@ class CompareView(QWidget):
         return self._panes[: self._active]
 
     def shown_members(self) -> list[int]:
-        """File indices of the images on screen, in pane order (what keys 1-8 act on)."""
+        """File indices of the images on screen, in pane order."""
         return [pane.file_index for pane in self.panes()]
 
     def _set_panes(self, count: int) -> None:
@@ -636,11 +666,13 @@ class CompareView(QWidget):
             pane.canvas.set_file(None)
 
     @staticmethod
-    def _reason_text(session: ReviewSession, group_number: int, order: list[int]) -> str:
+    def _reason_text(session: ReviewSession, group_number: int, order: list[int], shown: range) -> str:
+        """Why the images on this page are in the group: each pair with an image shown, by image number."""
         group = session.groups[group_number]
         position = {m: i for i, m in enumerate(order)}
         pairs = session.result.graph.pairs_within(group, session.thresholds)
         ends = [(sorted((position[p.a], position[p.b])), p) for p in pairs]  # "1–3", never "3–1"
+        ends = [(e, p) for e, p in ends if e[0] in shown or e[1] in shown]
         parts = [f"{number(x)}–{number(y)}: {explain(p)}" for (x, y), p in sorted(ends, key=lambda e: e[0])]
         if len(parts) > MAX_REASONS:
             parts = [*parts[:MAX_REASONS], f"and {len(parts) - MAX_REASONS} more pairs"]

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         self._update_summary()
 
     def _make_table(self) -> QTableView:
-        table = named(QTableView(), "Duplicate groups")
+        table = named(GroupTable(), "Duplicate groups")
         table.setModel(self.model)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -536,10 +536,12 @@ class MainWindow(QMainWindow):
             self.summary_label.setText("No groups yet.")
             return
         listed, marked, size = self.model.totals()
+        self.compare.set_empty_text("Select a group to compare its images." if listed else "No groups to show here.")
         groups = counted(len(self.session.groups), "group")
         if self.folder_filter.currentData() is not None:
             groups = f"{listed:,} of {groups} shown"
-        self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked ({human_bytes(size)})")
+        freed = human_bytes(size).replace(" ", "\u00a0")  # "615.2 kB" never split over two lines
+        self.summary_label.setText(f"{groups} · {counted(marked, 'file')} marked ({freed})")
         self.summary_label.setToolTip(f"Moving the marked files to the trash frees {human_bytes(size)}")
         self.trash_action.setEnabled(marked > 0 and not self.trash.busy())
 
@@ -562,11 +564,11 @@ class MainWindow(QMainWindow):
             return
         self._marks_changed(self.session.group_of(file_index))
 
-    def toggle_position(self, key: int) -> None:
-        """Flip keep/remove of the image in the ``key``-th pane of the compare view (keys 1-8)."""
-        shown = self.compare.shown_members()
-        if key < len(shown):
-            self.toggle_file(shown[key])
+    def toggle_position(self, position: int) -> None:
+        """Flip keep/remove of image ``position + 1`` of the compare view (keys 1-8), in sight first."""
+        member = self.compare.member_at(position)
+        if member is not None:
+            self.toggle_file(member)
 
     def _marks_changed(self, group_number: int) -> None:
         self.model.marks_changed(group_number)
@@ -581,18 +583,24 @@ class MainWindow(QMainWindow):
         self._update_summary()
         self.step(1)
 
-    def not_duplicates(self, key: int | None) -> None:
-        """Split the shown group: all of it (None) or the image in the ``key``-th pane from the others."""
+    def not_duplicates(self, position: int | None) -> None:
+        """Split the shown group: all of it (None), or image ``position + 1`` from the others."""
         session, number = self.session, self._current
-        shown = self.compare.shown_members()
-        if session is None or number is None or (key is not None and key >= len(shown)):
+        if session is None or number is None:
             return
-        row, member = self.table.currentIndex().row(), session.groups[number].members[0]
-        pairs, unconfirmed = session.not_duplicates(number, None if key is None else shown[key])
-        self.trash.push_undo(trash.UndoNotDuplicates(pairs, unconfirmed, member))
+        split_off = None if position is None else self.compare.member_at(position)
+        if position is not None and split_off is None:
+            return
+        row, members = self.table.currentIndex().row(), session.groups[number].members
+        pairs, unconfirmed = session.not_duplicates(number, split_off)
+        self.trash.push_undo(trash.UndoNotDuplicates(pairs, unconfirmed, members[0]))
         self.undo_action.setEnabled(True)
         self.model.refresh()
-        self._select_row(max(row, 0))  # the group that took the split one's place: the next in the list
+        rest = next((m for m in members if m != split_off and session.is_grouped(m)), None) if split_off else None
+        if rest is not None:  # one image split off: stay with the others
+            self._select_row(self.model.row_of(session.group_of(rest)) or 0)
+        else:  # the group that took the split one's place: the next in the list
+            self._select_row(max(row, 0))
         self._update_summary()
         self.statusBar().showMessage("Remembered as not duplicates (Undo brings the group back).", 6000)
         log.info("marked %d pairs as not duplicates", len(pairs))
@@ -602,7 +610,14 @@ class MainWindow(QMainWindow):
     def move_to_trash(self) -> None:
         if self.session is not None and not self.trash.busy():
             shown = self._shown_groups()
-            scope = "" if shown is None else f" in the {counted(len(shown), 'group')} shown"
+            scope = ""
+            if shown is not None:  # a group shown for a file in the folder may mark files outside it
+                folder, files = Path(self.folder_filter.currentData()), self.session.result.files
+                marked = self.session.marked_for_removal(shown)
+                outside = sum(not files[m].ref.path.is_relative_to(folder) for m in marked)
+                scope = f" in the {counted(len(shown), 'group')} shown"
+                if outside:
+                    scope += f", {outside:,} of them outside {self.folder_filter.currentText()}"
             self.trash.move_marked(self.session, self, shown, scope)
 
     def _shown_groups(self) -> list[Group] | None:
@@ -685,6 +700,20 @@ class MainWindow(QMainWindow):
         self.settings.set_thresholds(self.threshold.thresholds)
         self.settings.sync()
         super().closeEvent(event)
+
+
+class GroupTable(QTableView):
+    """The groups list; when narrow it hides the file counts, so the kept file's name keeps room to be read."""
+
+    NARROW = 420
+    """Below this width the Files and Marked columns are hidden (the compare view shows both anyway)."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < self.NARROW
+        for column in (Column.FILES, Column.MARKED):
+            if self.isColumnHidden(column) != narrow:
+                self.setColumnHidden(column, narrow)
 
 
 def _first_size(available: QSize) -> QSize:

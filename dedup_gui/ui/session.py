@@ -15,7 +15,6 @@ from pathlib import Path
 from dedup_gui.core import calibration
 from dedup_gui.core.calibration import NO_LABELS, LabelCheck
 from dedup_gui.core.graph import Thresholds
-from dedup_gui.core.keep_rules import keeping
 from dedup_gui.core.model import Group, ScannedFile
 from dedup_gui.core.pipeline import ScanResult
 from dedup_gui.core.review_state import ReviewState, pairs_among
@@ -244,12 +243,20 @@ class ReviewSession:
         if all(mark is rule for mark, rule in zip(marks, ruled, strict=True)):
             return by_member  # the rules' own marks: their reasons name the file they keep
         kept = kept_member(group.members, by_member.__getitem__)
-        if not by_member[kept].chosen:  # a choice by hand keeps another file: the removed ones name it
-            kept_name = self.result.files[kept].ref.path.name
+        if not by_member[kept].chosen:  # kept by hand instead of the rules' choice: the rules' comparison with
+            # that choice no longer says why these go
+            reason = f"a copy of {self.result.files[kept].ref.path.name}, which you chose to keep"
             for member, mark in by_member.items():
                 if mark.why:
-                    by_member[member] = Mark(False, keeping(mark.why, kept_name), why=mark.why)
+                    by_member[member] = Mark(False, reason, why=mark.why)
         return by_member
+
+    def rules_pick(self, group: Group) -> int:
+        """The file the keep rules choose for the group, whatever was toggled by hand since."""
+        ruled = self._ruled.get(group.members)
+        if ruled is not None:
+            return next((m for m, mark in zip(group.members, ruled, strict=True) if mark.chosen), group.members[0])
+        return kept_member(group.members, self.mark)
 
     def in_reference(self, path: Path) -> bool:
         """A lexical check, cheap enough for every file of a large review; the core checks again with

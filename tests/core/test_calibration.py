@@ -28,6 +28,11 @@ def test_pairs_are_counted_only_when_both_contents_were_scanned() -> None:
         "At this threshold: 1 of 2 copies you confirmed are grouped; 1 of 2 pairs you marked not duplicates would"
         " match (your marks keep them apart)"
     )
+    one_each = calibration.LabelCheck(confirmed=1, confirmed_grouped=1, rejected=1, rejected_grouped=0)
+    assert calibration.describe(one_each) == (
+        "At this threshold: 1 of 1 copy you confirmed is grouped; 0 of 1 pair you marked not duplicates would"
+        " match (your marks keep them apart)"
+    )
     nothing = calibration.check(by_digest, [], [("x", "y")], {"a"})
     assert nothing.empty and calibration.describe(nothing) == ""
 

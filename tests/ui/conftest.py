@@ -51,7 +51,10 @@ def isolated_trash(isolated_user_dirs: Path, monkeypatch: pytest.MonkeyPatch) ->
 def keep_largest(files: Sequence[ScannedFile]) -> list[Mark]:
     """A stand-in for the keep rules where a test needs marks but not the rules: keep the largest file."""
     largest = max(range(len(files)), key=lambda i: (files[i].ref.size, -i))
-    return [Mark(i == largest, "largest file" if i == largest else "smaller copy") for i in range(len(files))]
+    return [
+        Mark(True, "largest file", chosen=True) if i == largest else Mark(False, "smaller copy")
+        for i in range(len(files))
+    ]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -125,33 +124,38 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     assert read_image(path, 20).size().toTuple() == (15, 20)
 
 
-def test_a_large_group_is_paged(qtbot: QtBot, review: ReviewSession, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compare, "PAGE_SIZE", 2)
+def test_a_page_holds_the_images_that_fit_and_keys_bring_theirs_into_sight(qtbot: QtBot, review: ReviewSession) -> None:
     view = _view(qtbot)
+    view.resize(2 * compare.PANE_MIN_WIDTH + 50, 700)  # room for two images
     number = _group_with(review, "a.jpg")
-    members = review.groups[number].members
     view.show_group(review, number)
-    assert view.shown_members() == list(members[:2]) and view._page_label.text() == "Images 1–2 of 3"
+    order = view._order
+    assert view.shown_members() == order[:2] and view._page_label.text() == "Images 1–2 of 3"
     assert not view.actions_["previous_page"].isEnabled()
     view.actions_["next_page"].trigger()
-    assert view.shown_members() == list(members[1:]) and view._page_label.text() == "Images 2–3 of 3"
-    assert [p._title.text()[0] for p in view.panes()] == ["2", "3"]  # numbers stay those of the group
-    view.show_group(review, _group_with(review, "c.jpg"))
-    assert view._page_label.text() == "" and len(view.panes()) == 2
+    assert view.shown_members() == order[2:] and view._page_label.text() == "Image 3 of 3"  # pages never overlap
+    assert [p._title.text()[0] for p in view.panes()] == ["3"]  # numbers stay those of the group
+    assert "3" in view._reasons.text() and "1–2" not in view._reasons.text()  # the pairs of the image shown
+    assert view.member_at(0) == order[0] and view.shown_members() == order[:2]  # key 1: image 1 turned into sight
+    view.resize(1200, 700)
+    qtbot.waitUntil(lambda: len(view.panes()) == 3)  # wider: the whole group on one page
+    assert view._page_label.text() == "" and view.member_at(5) is None
 
 
-def test_the_kept_file_comes_first_and_stays_put_while_marks_change(qtbot: QtBot, review: ReviewSession) -> None:
+def test_the_rules_choice_comes_first_and_numbers_stay_put_when_marks_change(
+    qtbot: QtBot, review: ReviewSession
+) -> None:
     view = _view(qtbot)
     number = _group_with(review, "a.jpg")
-    first, _, last = review.groups[number].members
-    assert review.set_keep(last, True) is None and review.set_keep(first, False) is None
+    picked = review.rules_pick(review.groups[number])
+    other = next(m for m in review.groups[number].members if m != picked)
     view.show_group(review, number)
-    assert view.shown_members()[0] == last and view.panes()[0]._title.text().startswith("1  ")
+    assert view.shown_members()[0] == picked and view.panes()[0]._title.text().startswith("1  ")
     assert view._reasons.text().startswith("Why they match: 1–")
-    review.set_keep(first, True)
-    view.refresh_marks()
-    view.show_group(review, number)  # the same group again (a regroup): nothing moves under the pointer
-    assert view.shown_members()[0] == last
+    assert review.set_keep(other, True) is None and review.set_keep(picked, False) is None  # another kept by hand
+    view.show_group(review, _group_with(review, "c.jpg"))
+    view.show_group(review, number)  # back again
+    assert view.shown_members()[0] == picked
 
 
 def test_long_names_can_wrap_everywhere_and_tiny_images_say_so() -> None:

@@ -20,7 +20,8 @@ from dedup_gui.core.journal import Journal, Planned
 from dedup_gui.core.keep_rules import FileRecord
 from dedup_gui.core.model import Method
 from dedup_gui.core.progress import ProgressEvent, Stage
-from dedup_gui.ui.main_window import MainWindow, _first_size
+from dedup_gui.ui.group_model import Column
+from dedup_gui.ui.main_window import GroupTable, MainWindow, _first_size
 
 
 def _open(qtbot: QtBot) -> MainWindow:
@@ -331,11 +332,14 @@ def test_with_a_folder_chosen_the_summary_and_the_trash_cover_only_the_groups_sh
     assert len(marked) == 1 and len(hidden) == 4
     window.trash_action.trigger()
     dialog = window.trash.dialog
-    assert dialog is not None and dialog.text().startswith("Move 1 marked file in the 1 group shown")
+    assert dialog is not None and dialog.text().startswith("Move 1 marked file in the 1 group shown (")
+    assert "outside" not in dialog.text()  # the one file marked lies in the folder chosen
     move = next(b for b in dialog.buttons() if dialog.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
     with qtbot.waitSignal(window.trash.finished, timeout=20_000):
         move.click()
     assert not marked[0].exists() and all(p.exists() for p in hidden)  # marked, but hidden by the filter
+    qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=5000)
+    assert window.compare._empty.text() == "No groups to show here."
     window.close()
 
 
@@ -355,3 +359,35 @@ def test_the_selected_group_stays_selected_when_the_slider_regroups(qtbot: QtBot
         window.threshold.slider.setValue(8)
         qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
         assert window._current == _group_of(window, name)
+
+
+def test_a_narrow_list_hides_the_counts_to_leave_room_for_names(qtbot: QtBot, window: MainWindow) -> None:
+    window.table.resize(GroupTable.NARROW + 100, 300)
+    assert not window.table.isColumnHidden(Column.FILES)
+    window.table.resize(GroupTable.NARROW - 100, 300)
+    assert window.table.isColumnHidden(Column.FILES) and window.table.isColumnHidden(Column.MARKED)
+    assert not window.table.isColumnHidden(Column.RECLAIM)
+
+
+def test_the_trash_question_counts_marked_files_outside_the_folder_chosen(qtbot: QtBot, photo_tree: Path) -> None:
+    (photo_tree / "more").mkdir()
+    (photo_tree / "more/d copy.jpg").write_bytes((photo_tree / "d.jpg").read_bytes())
+    window = _open(qtbot)
+    _scan(qtbot, window, [photo_tree])
+    window.folder_filter.setCurrentIndex(window.folder_filter.findText("photos/more"))
+    session = window.session
+    assert session is not None
+    inside, outside = (_index_of(window, name) for name in ("d copy.jpg", "d.jpg"))
+    session.set_keep(inside, True)
+    session.set_keep(outside, False)  # keep the copy in the folder, trash the one outside it
+    window.trash_action.trigger()
+    dialog = window.trash.dialog
+    assert dialog is not None and "in the 1 group shown, 1 of them outside photos/more" in dialog.text()
+    dialog.reject()
+    window.close()
+
+
+def _index_of(window: MainWindow, name: str) -> int:
+    session = window.session
+    assert session is not None
+    return next(i for i, f in enumerate(session.result.files) if f.ref.path.name == name)

@@ -120,7 +120,7 @@ def test_removed_files_name_the_file_kept_now_and_the_list_names_the_same(
     assert session.set_keep(other, True) is None and session.set_keep(chosen, False) is None
     now_kept = scanned.files[other].ref.path.name
     assert kept_member(members, session.mark) == other
-    assert session.mark(third).reason.endswith(f"; keeping {now_kept}")  # not the file just marked for the trash
+    assert session.mark(third).reason == f"a copy of {now_kept}, which you chose to keep"  # not the rules' pick
     state.close()
 
     # Every file in a reference folder, so all are kept: the list names the rules' choice, not the first file.
