@@ -391,3 +391,14 @@ def _index_of(window: MainWindow, name: str) -> int:
     session = window.session
     assert session is not None
     return next(i for i, f in enumerate(session.result.files) if f.ref.path.name == name)
+
+
+def test_splitting_one_image_off_stays_with_the_rest_of_its_group(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    assert session is not None
+    window.table.selectRow(window.model.row_of(_group_of(window, "a.jpg")) or 0)
+    assert window._current is not None
+    second = window.compare.member_at(1)
+    rest = set(session.groups[window._current].members) - {second}
+    window.not_duplicates(1)  # Ctrl+2: image 2 is not a copy of the others, which still match image 1
+    assert window._current is not None and set(session.groups[window._current].members) == rest
