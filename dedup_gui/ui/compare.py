@@ -9,10 +9,13 @@ makes small differences jump out.
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
+    QDesktopServices,
+    QGuiApplication,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -391,6 +394,22 @@ class ImagePane(QFrame):
         layout.addWidget(self.head)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.facts)
+        self._path: Path | None = None
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # a right-click on the pane
+        for text, slot in (
+            ("Open image", lambda: self._open(self._path)),
+            ("Show in folder", lambda: self._open(self._path.parent if self._path else None)),
+            ("Copy path", lambda: QGuiApplication.clipboard().setText(str(self._path or ""))),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    @staticmethod
+    def _open(path: Path | None) -> None:
+        """Hand the file or folder to the desktop's own application for it."""
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def _place_reason(self, beside: bool) -> None:
         if beside != self._reason_beside:
@@ -415,6 +434,7 @@ class ImagePane(QFrame):
     def show_file(self, position: int, file_index: int, file: ScannedFile, mark: Mark, differing: set[str]) -> None:
         """Show the group's ``position``-th image (shown as image ``position + 1``; keys 1-8 toggle 1-8)."""
         self.file_index = file_index
+        self._path = file.ref.path
         self._title.set_full_text(f"{number(position)}  {file.ref.path.name}")
         self._title.setToolTip(str(file.ref.path))
         self.canvas.set_file(file)

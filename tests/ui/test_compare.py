@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QGuiApplication, QWheelEvent
 from pytestqt.qtbot import QtBot
 
 from dedup_gui.core.model import FileRef, ImageInfo, ScannedFile
@@ -169,3 +170,20 @@ def test_long_names_can_wrap_everywhere_and_tiny_images_say_so() -> None:
     assert "\u200d\u200b" not in compare._breakable(family) and "\u200b\u200d" not in compare._breakable(family)
     tiny = ScannedFile(FileRef(Path("/p/t.png"), 9, 0, 0, 1), "d", ImageInfo(16, 16, "PNG"))
     assert file_facts(tiny)["Dimensions"] == "16 × 16 (< 0.01 MP)"
+
+
+def test_a_right_click_opens_the_image_or_its_folder_or_copies_its_path(
+    qtbot: QtBot, review: ReviewSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(compare.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    view = _view(qtbot)
+    view.show_group(review, _group_with(review, "a.jpg"))
+    pane = view.panes()[0]
+    path = review.result.files[pane.file_index].ref.path
+    actions = {action.text(): action for action in pane.actions()}
+    actions["Open image"].trigger()
+    actions["Show in folder"].trigger()
+    assert opened == [str(path), str(path.parent)]
+    actions["Copy path"].trigger()
+    assert QGuiApplication.clipboard().text() == str(path)
