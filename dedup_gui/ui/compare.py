@@ -11,11 +11,9 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
-    QGuiApplication,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -42,6 +40,7 @@ from dedup_gui.core.graph import explain
 from dedup_gui.core.model import ScannedFile
 from dedup_gui.ui import style
 from dedup_gui.ui.accessible import named
+from dedup_gui.ui.file_actions import add_file_actions
 from dedup_gui.ui.formatting import FIELDS, differing_fields, file_facts
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.session import Mark, ReviewSession
@@ -395,21 +394,7 @@ class ImagePane(QFrame):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.facts)
         self._path: Path | None = None
-        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # a right-click on the pane
-        for text, slot in (
-            ("Open image", lambda: self._open(self._path)),
-            ("Show in folder", lambda: self._open(self._path.parent if self._path else None)),
-            ("Copy path", lambda: QGuiApplication.clipboard().setText(str(self._path or ""))),
-        ):
-            action = QAction(text, self)
-            action.triggered.connect(slot)
-            self.addAction(action)
-
-    @staticmethod
-    def _open(path: Path | None) -> None:
-        """Hand the file or folder to the desktop's own application for it."""
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        add_file_actions(self, lambda: self._path)
 
     def _place_reason(self, beside: bool) -> None:
         if beside != self._reason_beside:

@@ -44,6 +44,7 @@ from dedup_gui.core.units import human_bytes
 from dedup_gui.ui import rules, trash
 from dedup_gui.ui.accessible import named
 from dedup_gui.ui.compare import PAGE_SIZE, CompareView
+from dedup_gui.ui.file_actions import add_file_actions
 from dedup_gui.ui.folders import FolderPanel, dropped_folders
 from dedup_gui.ui.formatting import duration
 from dedup_gui.ui.group_model import (
@@ -58,7 +59,7 @@ from dedup_gui.ui.help_overlay import HelpOverlay
 from dedup_gui.ui.images import ImageLoader
 from dedup_gui.ui.log_viewer import LogDialog
 from dedup_gui.ui.scan_worker import ScanThread
-from dedup_gui.ui.session import Layout, ReviewSession
+from dedup_gui.ui.session import Layout, ReviewSession, kept_member
 from dedup_gui.ui.settings import DISPLAY_NAME, Settings
 from dedup_gui.ui.skipped import SkippedPanel
 from dedup_gui.ui.tasks import TaskRunner
@@ -229,7 +230,15 @@ class MainWindow(QMainWindow):
             label_width = header.fontMetrics().horizontalAdvance(label) + 20  # with the sort arrow
             table.setColumnWidth(column, max(label_width, table.fontMetrics().horizontalAdvance(sample) + 12))
         table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        add_file_actions(table, self._kept_path)
         return table
+
+    def _kept_path(self) -> Path | None:
+        """The file the selected group keeps (what a right-click on the list acts on)."""
+        session, number = self.session, self._current
+        if session is None or number is None:
+            return None
+        return session.result.files[kept_member(session.groups[number].members, session.mark)].ref.path
 
     def _action(self, menu: QMenu, text: str, keys: list[str | QKeySequence.StandardKey], slot: object) -> QAction:
         action = menu.addAction(text)

@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication, QWheelEvent
 from pytestqt.qtbot import QtBot
 
 from dedup_gui.core.model import FileRef, ImageInfo, ScannedFile
-from dedup_gui.ui import compare
+from dedup_gui.ui import compare, file_actions
 from dedup_gui.ui.compare import CompareView
 from dedup_gui.ui.formatting import file_facts
 from dedup_gui.ui.images import ImageLoader, read_image
@@ -176,7 +176,7 @@ def test_a_right_click_opens_the_image_or_its_folder_or_copies_its_path(
     qtbot: QtBot, review: ReviewSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(compare.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    monkeypatch.setattr(file_actions.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
     view = _view(qtbot)
     view.show_group(review, _group_with(review, "a.jpg"))
     pane = view.panes()[0]

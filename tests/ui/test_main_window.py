@@ -402,3 +402,17 @@ def test_splitting_one_image_off_stays_with_the_rest_of_its_group(qtbot: QtBot, 
     rest = set(session.groups[window._current].members) - {second}
     window.not_duplicates(1)  # Ctrl+2: image 2 is not a copy of the others, which still match image 1
     assert window._current is not None and set(session.groups[window._current].members) == rest
+
+
+def test_a_right_click_on_the_list_acts_on_the_kept_file(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedup_gui.ui import file_actions
+
+    opened: list[str] = []
+    monkeypatch.setattr(file_actions.QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    session = window.session
+    assert session is not None and window._current is not None
+    kept = window.model.index(window.table.currentIndex().row(), 0).data().splitlines()[0]
+    next(a for a in window.table.actions() if a.text() == "Open image").trigger()
+    assert len(opened) == 1 and Path(opened[0]).name == kept.removeprefix("✓ ").split("  (")[0]
