@@ -25,8 +25,8 @@ from dedup_gui.core.keep_rules import DEFAULT_RULES, Criterion, FileRecord, Rule
 from dedup_gui.core.report import REPORT_VERSION
 
 APPLY_DEFAULT_RULES: tuple[Rule, ...] = tuple(r for r in DEFAULT_RULES if r.enabled)
-"""Reference folder, camera RAW, highest resolution, oldest date taken, earliest modified, largest file, shortest
-path."""
+"""Reference folder, camera RAW, highest resolution, no added border, oldest date taken, earliest modified,
+largest file, shortest path."""
 
 
 class ResultFileError(Exception):
@@ -52,8 +52,8 @@ def register(subparsers: Any) -> None:
         type=parse_rule,
         metavar="RULE",
         help="which file a group keeps when the result file has no marks; repeat in order of priority. RULE is"
-        f" one of {', '.join(_RULE_NAMES)} (preferred-folder=DIR). Default: reference-folder resolution"
-        " oldest-date earliest-modified size shortest-path",
+        f" one of {', '.join(_RULE_NAMES)} (preferred-folder=DIR). Default: reference-folder raw"
+        " resolution no-border oldest-date earliest-modified size shortest-path",
     )
     apply.add_argument(
         "--reference",

@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from dedup_gui.core.borders import border_share
 from dedup_gui.core.formats import RAW_EXTENSIONS, SNIFF_BYTES, UNSIGNED_TYPES, describe_content, sniff
 from dedup_gui.core.model import ImageInfo
 from dedup_gui.core.rotation_fill import fill_rotation_wedges
@@ -85,7 +86,7 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
             warnings.simplefilter("ignore")  # damaged files are expected here; the reason is what counts
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             decoded = _decode_pillow(data, max_megapixels)
-            return decoded if raw is None else raw.describe(decoded)
+            return _with_border(decoded if raw is None else raw.describe(decoded))
     except UnreadableImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -98,6 +99,12 @@ def decode(data: bytes, suffix: str, max_megapixels: float = DEFAULT_MAX_MEGAPIX
         raise UnreadableImage(f"corrupt or truncated {kind} data: {exc}") from None
     except MemoryError:
         raise UnreadableImage("not enough memory to decode this image") from None
+
+
+def _with_border(decoded: Decoded) -> Decoded:
+    """Measure added bands on the working image: 224 lines place them within half a percent of the side."""
+    border = border_share(np.asarray(decoded.image.convert("L")))
+    return Decoded(decoded.image, replace(decoded.info, border=border))
 
 
 def _raise_pillow_limit(max_megapixels: float) -> None:

@@ -35,6 +35,7 @@ class FileRecord:
     date_taken: str | None = None
     dev: int | None = None
     ino: int | None = None
+    border: float = 0.0
 
     @classmethod
     def from_scanned(cls, file: ScannedFile) -> FileRecord:
@@ -49,6 +50,7 @@ class FileRecord:
             date_taken=info.date_taken if info else None,
             dev=file.ref.dev,
             ino=file.ref.ino,
+            border=info.border if info else 0.0,
         )
 
     @classmethod
@@ -62,6 +64,7 @@ class FileRecord:
             width=_optional_int(member.get("width")),
             height=_optional_int(member.get("height")),
             date_taken=str(member["date_taken"]) if member.get("date_taken") else None,
+            border=float(member.get("border") or 0.0),
         )
 
 
@@ -82,6 +85,7 @@ class Criterion(Enum):
     REFERENCE_FOLDER = "reference-folder"
     CAMERA_RAW = "raw"
     HIGHEST_RESOLUTION = "resolution"
+    NO_ADDED_BORDER = "no-border"
     LARGEST_FILE = "size"
     OLDEST_DATE = "oldest-date"
     EARLIEST_MODIFIED = "earliest-modified"
@@ -103,6 +107,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(Criterion.REFERENCE_FOLDER),
     Rule(Criterion.CAMERA_RAW),
     Rule(Criterion.HIGHEST_RESOLUTION),
+    Rule(Criterion.NO_ADDED_BORDER),
     Rule(Criterion.OLDEST_DATE),
     Rule(Criterion.EARLIEST_MODIFIED),
     Rule(Criterion.LARGEST_FILE),
@@ -113,6 +118,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 """Every criterion, in the default order; the unchecked ones need a choice (a folder) or are a matter of taste.
 
 A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which no JPEG of it can give back.
+Resolution counts the picture without added white or black bands, and sizes within ``RESOLUTION_TOLERANCE``
+of each other count as equal, so a copy padded to a square is not kept for its extra pixels: the next rule
+prefers the copy without bands.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
 
@@ -120,6 +128,7 @@ _DESCRIPTIONS = {
     Criterion.REFERENCE_FOLDER: "Keep files in reference folders",
     Criterion.CAMERA_RAW: "Keep camera RAW files",
     Criterion.HIGHEST_RESOLUTION: "Keep the highest resolution",
+    Criterion.NO_ADDED_BORDER: "Keep pictures without added borders",
     Criterion.LARGEST_FILE: "Keep the largest file",
     Criterion.OLDEST_DATE: "Keep the oldest date taken",
     Criterion.EARLIEST_MODIFIED: "Keep the earliest modified file",
@@ -171,6 +180,13 @@ class _Scorer:
     score: Callable[[FileRecord], Score]
     best: Callable[[FileRecord], str]
     worse: Callable[[FileRecord], str]
+    tolerance: float = 0.0
+    """Scores (one number) this close to the best, as a share of it, count as the best."""
+
+
+RESOLUTION_TOLERANCE = 0.02
+"""Picture sizes within 2 % count as equal: added bands are measured to about half a percent, and a copy
+that lost 1 % of its pixels to a re-export is no reason to prefer the original by size alone."""
 
 
 COPY_MARKER = re.compile(
@@ -244,9 +260,16 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
         )
     if criterion is Criterion.HIGHEST_RESOLUTION:
         return _Scorer(
-            lambda f: (float(f.width * f.height),) if f.width and f.height else None,
+            lambda f: (f.width * f.height * (1.0 - f.border),) if f.width and f.height else None,
             lambda f: f"largest resolution {_resolution(f)}",
             lambda f: f"lower resolution {_resolution(f)}" if f.width else "resolution unknown",
+            tolerance=RESOLUTION_TOLERANCE,
+        )
+    if criterion is Criterion.NO_ADDED_BORDER:
+        return _Scorer(
+            lambda f: (-round(f.border, 2),),
+            lambda f: "no added border" if not f.border else f"least added border ({f.border:.0%})",
+            lambda f: f"{f.border:.0%} of it is added border",
         )
     if criterion is Criterion.LARGEST_FILE:
         return _Scorer(
@@ -343,6 +366,9 @@ def _narrow(
             continue
         ranks = {i: _rank(scorer.score(records[i])) for i in candidates}
         best = max(ranks.values())
+        if scorer.tolerance and best[0]:  # known scores close enough to the best count as the best
+            floor = best[1][0] * (1.0 - scorer.tolerance)
+            ranks = {i: best if rank[0] and rank[1][0] >= floor else rank for i, rank in ranks.items()}
         if all(rank == best for rank in ranks.values()):
             continue
         for i in candidates:

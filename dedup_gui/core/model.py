@@ -35,6 +35,8 @@ class ImageInfo:
     format: str
     date_taken: str | None = None
     camera: str | None = None
+    border: float = 0.0
+    """Share of the area taken by added white or black bands (``borders``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ def _file_record(file: ScannedFile) -> dict[str, Any]:
             format=file.info.format,
             date_taken=file.info.date_taken,
             camera=file.info.camera,
+            border=file.info.border,
         )
     return record
 

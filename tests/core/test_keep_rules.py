@@ -54,6 +54,16 @@ def test_a_camera_raw_file_is_kept_over_the_jpeg_written_beside_it() -> None:
     assert verdicts[0].reason == "not a camera RAW file; keeping DSC_0001.NEF"
 
 
+def test_a_copy_padded_with_bands_loses_to_its_picture_despite_more_pixels() -> None:
+    original = rec("/p/b/photo.jpg", size=90_000, width=600, height=400)
+    padded = FileRecord(Path("/p/a/photo_square.jpg"), 95_000, 0, "d", 600, 600, None, border=0.333)
+    verdicts = decide([padded, original])
+    assert [v.keep for v in verdicts] == [False, True]
+    assert verdicts[0].reason == "33% of it is added border; keeping photo.jpg"
+    smaller = rec("/p/a/photo_small.jpg", size=99_000, width=600, height=380)  # 5 % fewer pixels: still lower
+    assert choose([smaller, original]).file.path == original.path
+
+
 def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
     files = [
         rec("/p/a.jpg", date=None),
@@ -150,6 +160,7 @@ def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> Non
         Criterion.REFERENCE_FOLDER,
         Criterion.CAMERA_RAW,
         Criterion.HIGHEST_RESOLUTION,
+        Criterion.NO_ADDED_BORDER,
         Criterion.OLDEST_DATE,
         Criterion.EARLIEST_MODIFIED,
         Criterion.LARGEST_FILE,
