@@ -152,6 +152,8 @@ def test_records_from_the_result_file() -> None:
     member = {"path": "/p/a.jpg", "size": 3, "mtime_ns": 7, "digest": "ab", "width": 4, "height": 5, "date_taken": None}
     assert FileRecord.from_json(member) == FileRecord(Path("/p/a.jpg"), 3, 7, "ab", 4, 5, None)
     assert FileRecord.from_json({"path": "/p/b.jpg", "size": 3, "mtime_ns": 7, "digest": None}).width is None
+    padded = {"path": "/p/c.jpg", "size": 3, "mtime_ns": 7, "digest": "cd", "border": 0.25}
+    assert FileRecord.from_json(padded).border == 0.25  # apply weighs added bands as the window does
 
 
 def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> None:
