@@ -7,7 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-COMMANDS = frozenset({"scan", "apply", "undo", "evaluate"})
+COMMANDS = frozenset({"scan", "find", "apply", "undo", "evaluate"})
 CLI_FIRST_ARGUMENTS = COMMANDS | {"--version", "-h", "--help"}
 
 

@@ -8,10 +8,11 @@ import math
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from dedup_gui import __version__
-from dedup_gui.core import cli_actions, evaluation, report
+from dedup_gui.core import cli_actions, evaluation, find, report
 from dedup_gui.core.cache import CacheUnusable
 from dedup_gui.core.graph import DEFAULT_COSINE, DEFAULT_HASH_DISTANCE, MAX_HASH_DISTANCE, Thresholds
 from dedup_gui.core.grouping import GroupPolicy
@@ -28,6 +29,7 @@ EXAMPLES = """\
 examples:
   dedup-gui ~/Pictures                       open the window and scan a folder
   dedup-gui scan ~/Pictures -o result.json   scan without a window, write the groups
+  dedup-gui find new.jpg --in ~/Pictures     is this picture already there? (its copies, and why)
   dedup-gui apply result.json --dry-run      show what apply would move to the trash
   dedup-gui apply result.json                move the copies to the trash (originals kept)
   dedup-gui undo                             put the last batch back
@@ -73,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     add_scan_options(evaluate_cmd)
     evaluate_cmd.set_defaults(handler=run_evaluate)
+    find_cmd = commands.add_parser(
+        "find", help="look for copies of some images in folders (is this picture already there?)"
+    )
+    find_cmd.add_argument("images", nargs="+", type=folder_name, metavar="IMAGE", help="the images to look for")
+    find_cmd.add_argument(
+        "--in",
+        dest="folders",
+        action="append",
+        required=True,
+        type=folder_name,
+        metavar="FOLDER",
+        help="a folder to look in (repeat for more)",
+    )
+    find_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    add_scan_options(find_cmd)
+    find_cmd.set_defaults(handler=run_find)
     cli_actions.register(commands)
     return parser
 
@@ -198,10 +216,10 @@ def options_from_args(args: argparse.Namespace, roots: list[Path]) -> ScanOption
     )
 
 
-def _scan_or_report(args: argparse.Namespace, roots: list[Path]) -> ScanResult | int:
+def _scan_or_report(args: argparse.Namespace, roots: list[Path], files: list[Path] | None = None) -> ScanResult | int:
     """Run the scan; on bad arguments or an unusable folder print one line and return the exit status."""
     try:
-        options = options_from_args(args, roots)
+        options = replace(options_from_args(args, roots), files=tuple(files or ()))
     except ValueError as exc:
         print(f"dedup-gui: {exc}", file=sys.stderr)
         return 2
@@ -284,6 +302,39 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(evaluation.format_table(scores))
     _print_summary(result, quiet=args.quiet)
     return 0
+
+
+def run_find(args: argparse.Namespace) -> int:
+    """Exit status 0 when some image has a copy, 1 when none has, 2 for bad arguments."""
+    images = [path.absolute() for path in args.images]
+    result = _scan_or_report(args, args.folders, images)
+    if isinstance(result, int):
+        return result
+    skipped = {s.path: s.reason for s in result.skipped}
+    answers = []
+    for image in images:
+        copies = find.copies_of(result, image)
+        answers.append(
+            {
+                "image": str(image),
+                "copies": [{"path": str(c.path), "reason": c.reason} for c in copies or ()],
+                "not_read": None if copies is not None else skipped.get(image, "not an image file (by its name)"),
+            }
+        )
+    if args.json:
+        print(json.dumps(answers, indent=2))
+    else:
+        for answer in answers:
+            if answer["not_read"]:
+                print(f"{answer['image']}: not read: {answer['not_read']}")
+                continue
+            found = answer["copies"]
+            count = "no copy" if not found else "1 copy" if len(found) == 1 else f"{len(found):,} copies"
+            print(f"{answer['image']}: {count}")
+            for copy in found:
+                print(f"  {copy['path']} — {copy['reason']}")
+    _print_summary(result, quiet=args.quiet)
+    return 0 if any(answer["copies"] for answer in answers) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,9 @@ class DiscoveryOptions:
     include_hidden: bool = False
     follow_symlinks: bool = False
     min_size: int = 0
+    files: tuple[Path, ...] = ()
+    """Single files to take first, as named (no exclude patterns); a copy of one under a root is reported
+    as the same file, as for two roots."""
 
 
 def check_roots(roots: tuple[Path, ...]) -> None:
@@ -43,6 +46,16 @@ def discover(options: DiscoveryOptions) -> Iterator[FileRef | Skipped]:
     """
     seen_files: dict[tuple[int, int], Path] = {}
     seen_dirs: set[tuple[int, int]] = set()
+    for path in options.files:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            yield Skipped(path, _stat_failure(exc, path.is_symlink()))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield from _consider_file(path, st, False, options, seen_files)
+        else:
+            yield Skipped(path, "not a regular file" if not stat.S_ISDIR(st.st_mode) else "a folder, not a file")
     for root in options.roots:
         root = root.absolute()
         try:
@@ -113,7 +126,8 @@ def _consider_file(
     key = (st.st_dev, st.st_ino)
     first = seen_files.get(key)
     if first is not None:
-        yield Skipped(path, f"same file as {first} (hard link); removing it would free no space")
+        if first not in options.files:  # else an image looked for, met again in its own folder: no news
+            yield Skipped(path, f"same file as {first} (hard link); removing it would free no space")
         return
     seen_files[key] = path
     if st.st_size == 0:

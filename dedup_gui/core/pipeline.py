@@ -56,6 +56,8 @@ class ScanOptions:
     """Decoding processes; None means one per CPU, 0 decodes in the calling process."""
     cache_path: Path | None = None
     """None means the per-user cache file."""
+    files: tuple[Path, ...] = ()
+    """Single image files to take beside the roots' contents (the images ``find`` looks for)."""
 
 
 @dataclass
@@ -301,7 +303,12 @@ def _discover(
     options: ScanOptions, progress: ProgressCallback | None, cancel: CancelToken
 ) -> tuple[list[FileRef], list[Skipped]]:
     discovery = DiscoveryOptions(
-        options.roots, options.exclude, options.include_hidden, options.follow_symlinks, options.min_size
+        options.roots,
+        options.exclude,
+        options.include_hidden,
+        options.follow_symlinks,
+        options.min_size,
+        tuple(path.absolute() for path in options.files),
     )
     meter = StageMeter(progress, Stage.DISCOVER, None)
     refs: list[FileRef] = []
