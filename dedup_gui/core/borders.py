@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_BAND = 0.03
+MIN_BAND = 0.02
 """Bands thinner than this share of the side are ignored (a thin frame line, JPEG ringing)."""
 
-SPREAD = 6
+SPREAD = 10
 """Largest difference between the lightest and darkest pixel of a band line."""
 
 WHITE, BLACK = 245, 10

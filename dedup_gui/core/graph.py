@@ -300,8 +300,9 @@ def explain(pair: Pair) -> str:
         reason = f"hash distance {pair.hash_distance}"
         if pair.transform and pair.transform != VARIANT_NAMES[0]:
             reason += f" ({pair.transform})"
-        if pair.lookalike:
-            reason += f", dHash {pair.dhash_distance} (look-alikes)"
+        if pair.lookalike:  # both hashes had to agree; with both at 0 the crowd is of copies, not look-alikes
+            exact = pair.hash_distance == pair.dhash_distance == 0
+            reason += f", dHash {pair.dhash_distance}" + ("" if exact else " (look-alikes)")
         reasons.append(reason)
     if pair.by_cosine:
         reason = f"cosine {pair.cosine:.2f}"

@@ -121,6 +121,7 @@ A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which 
 Resolution counts the picture without added white or black bands, and sizes within ``RESOLUTION_TOLERANCE``
 of each other count as equal, so a copy padded to a square is not kept for its extra pixels: the next rule
 prefers the copy without bands.
+File size compares files of one format only.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
 
@@ -182,6 +183,8 @@ class _Scorer:
     worse: Callable[[FileRecord], str]
     tolerance: float = 0.0
     """Scores (one number) this close to the best, as a share of it, count as the best."""
+    kind: Callable[[FileRecord], str] | None = None
+    """When given, the rule only tells apart files of one kind: among mixed kinds it says nothing."""
 
 
 RESOLUTION_TOLERANCE = 0.02
@@ -209,8 +212,9 @@ together by one copy or export are no older than each other in any sense that ma
 
 
 def modified_text(mtime_ns: int) -> str:
-    """A modification time as people read it, in local time to the minute."""
-    return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M")
+    """A modification time as people read it, in local time to the second (files written by one export
+    differ by seconds, and the rule tells them apart)."""
+    return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
 
 
 _DATE = re.compile(r"(\d{4})[:\-/.](\d{1,2})[:\-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
@@ -237,7 +241,18 @@ def in_folders(path: Path, folders: Sequence[Path]) -> bool:
 
 
 def _resolution(file: FileRecord) -> str:
-    return f"{file.width}x{file.height}"
+    text = f"{file.width}x{file.height}"
+    if file.border and file.width and file.height:  # what was compared: the picture inside the bands
+        text += f" ({file.width * file.height * (1 - file.border) / 1e6:.2f} MP inside added bands)"
+    return text
+
+
+_SAME_FORMAT = {".jpeg": ".jpg", ".jpe": ".jpg", ".tif": ".tiff"}
+
+
+def _file_format(file: FileRecord) -> str:
+    suffix = file.path.suffix.lower()
+    return _SAME_FORMAT.get(suffix, suffix)
 
 
 def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
@@ -276,6 +291,7 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
             lambda f: (float(f.size),),
             lambda f: f"largest file {human_bytes(f.size)}",
             lambda f: f"smaller file {human_bytes(f.size)}",
+            kind=_file_format,  # a PNG of a JPEG weighs more and shows no more
         )
     if criterion is Criterion.OLDEST_DATE:
         return _Scorer(
@@ -362,7 +378,7 @@ def _narrow(
         if len(candidates) == 1:
             break
         scorer = _scorer(rule, references) if rule.enabled else None
-        if scorer is None:
+        if scorer is None or (scorer.kind and len({scorer.kind(records[i]) for i in candidates}) > 1):
             continue
         ranks = {i: _rank(scorer.score(records[i])) for i in candidates}
         best = max(ranks.values())

@@ -605,12 +605,16 @@ class CompareView(QWidget):
             self._first = first
             self.show_group(self._session, self._group)
 
+    def is_shown(self, position: int) -> bool:
+        """Whether image ``position + 1`` is on the page shown."""
+        return self._first <= position < self._first + self._active
+
     def member_at(self, position: int) -> int | None:
         """The file shown as image ``position + 1`` of the group, its page turned into sight (None: no such
         image)."""
         if self._session is None or self._group is None or position >= len(self._order):
             return None
-        if not self._first <= position < self._first + self._active:
+        if not self.is_shown(position):
             self._first = position
             self.show_group(self._session, self._group)
         return self._order[position]

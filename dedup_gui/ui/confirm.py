@@ -19,8 +19,7 @@ def trash_question(parent: QWidget, paths: list[Path], size: int, scope: str = "
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Move to trash")
-    files = f"{count:,} marked file{'s' if count != 1 else ''}{scope}"
-    box.setText(f"Move {files} ({human_bytes(size)}) to the trash?")
+    box.setText(f"Move {count:,} marked file{'s' if count != 1 else ''} ({human_bytes(size)}){scope} to the trash?")
     box.setInformativeText(
         "At least one copy of every group stays where it is. Each file is checked again just before it is"
         " moved, and a file that changed since the scan is left alone. Edit ▸ Undo puts the files back."

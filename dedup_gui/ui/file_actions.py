@@ -7,15 +7,19 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 
 def add_file_actions(widget: QWidget, path: Callable[[], Path | None]) -> None:
     """Give ``widget`` a right-click menu acting on the file ``path()`` names at the time (None: nothing)."""
 
     def open_(target: Path | None) -> None:
-        if target is not None:  # the desktop's own application for the file or folder
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        if target is None:
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):  # the desktop's own application
+            window = widget.window()
+            if isinstance(window, QMainWindow):
+                window.statusBar().showMessage(f"No application on this desktop opens {target}", 8000)
 
     def copy(target: Path | None) -> None:
         if target is not None:

@@ -94,11 +94,13 @@ class ReviewSession:
         self.groups: list[Group] = []
         self._marks: dict[int, Mark] = {}
         self._group_of: dict[int, int] = {}
-        self._present: set[str] | None = None  # every digest of the scan, made when a decision needs it
+        self._present: tuple[frozenset[int], set[str]] | None = None
+        """The digests of the files still there (not gone), for the ``gone`` they were counted for; made when a
+        decision needs them."""
         raw = result.groups if thresholds is None else result.regroup(thresholds)
         self._labels_at = state.decisions  # the decisions that ``labels`` counts
         self._by_digest = self._grouped_digests(raw)
-        self.labels = self._check_labels(self._by_digest)
+        self.labels = self._check_labels(self._by_digest, self.gone)
         self.set_groups(state.apply(result, raw, self.thresholds), self.thresholds)
 
     # Groups -----------------------------------------------------------------------------------------------
@@ -113,12 +115,13 @@ class ReviewSession:
         """
         gone = self.gone if gone is None else gone
         by_digest, labels, decisions = self._by_digest, self.labels, self._labels_at
-        if groups is None:
+        if groups is None or gone != self.gone:  # a new grouping, or files left or came back: count again
             decisions = self.state.decisions  # read before the decisions themselves
-            raw = self.result.regroup(thresholds)
-            by_digest = self._grouped_digests(raw)
-            labels = self._check_labels(by_digest)
-            groups = self.state.apply(self.result, raw, thresholds)
+            if groups is None:
+                raw = self.result.regroup(thresholds)
+                by_digest = self._grouped_digests(raw)
+                groups = self.state.apply(self.result, raw, thresholds)
+            labels = self._check_labels(by_digest, gone)
         if gone:
             trimmed = (tuple(m for m in g.members if m not in gone) for g in groups)
             groups = [Group(members) for members in trimmed if len(members) > 1]
@@ -148,7 +151,7 @@ class ReviewSession:
         if self._labels_at != self.state.decisions:  # the person decided while the layout was computed
             if self._by_digest is None:
                 self._by_digest = self._grouped_digests(self.groups)
-            self.labels = self._check_labels(self._by_digest)
+            self.labels = self._check_labels(self._by_digest, self.gone)
             self._labels_at = self.state.decisions
 
     def _grouped_digests(self, raw: list[Group]) -> dict[str, int] | None:
@@ -157,16 +160,18 @@ class ReviewSession:
             return None
         return calibration.group_by_digest(self.result.files, raw)
 
-    def _present_digests(self) -> set[str]:
-        if self._present is None:
-            self._present = {f.digest for f in self.result.files if f.digest}
-        return self._present
+    def _present_digests(self, gone: frozenset[int]) -> set[str]:
+        """Contents still in the folders: a pair whose file went to the trash is no longer counted."""
+        if self._present is None or self._present[0] != gone:
+            files = self.result.files
+            self._present = (gone, {f.digest for i, f in enumerate(files) if f.digest and i not in gone})
+        return self._present[1]
 
-    def _check_labels(self, by_digest: dict[str, int] | None) -> LabelCheck | None:
+    def _check_labels(self, by_digest: dict[str, int] | None, gone: frozenset[int]) -> LabelCheck | None:
         """Every decision scored against a grouping (on the worker, with each regroup)."""
         if by_digest is None:
             return None
-        state, present = self.state, self._present_digests()
+        state, present = self.state, self._present_digests(gone)
         labels = calibration.check(by_digest, state.confirmed_pairs(), state.distinct_pairs(), present)
         return None if labels.empty else labels
 
@@ -178,7 +183,7 @@ class ReviewSession:
     ) -> None:
         """Count the pairs just decided into ``labels`` (on the GUI thread: only the new pairs are looked at)."""
         if confirmed or unconfirmed or rejected:
-            by_digest, present = self._labelled_grouping(), self._present_digests()
+            by_digest, present = self._labelled_grouping(), self._present_digests(self.gone)
             added, withdrawn = (calibration.tally(by_digest, p, present) for p in (confirmed, unconfirmed))
             change = (added[0] - withdrawn[0], added[1] - withdrawn[1])
             labels = (self.labels or NO_LABELS).plus(change, calibration.tally(by_digest, rejected, present))

@@ -44,3 +44,11 @@ def test_decoding_reports_the_share_of_a_padded_copy() -> None:
     out = io.BytesIO()
     padded.save(out, "JPEG", quality=90)
     assert abs(decode(out.getvalue(), ".jpg").info.border - 0.25) < 0.01
+
+
+def test_a_thin_frame_is_measured_through_jpeg_ringing() -> None:
+    framed = Image.new("RGB", (640, 440), "black")
+    framed.paste(photo_like(3, (600, 400)), (20, 20))  # 20 pixels all round: 14.8 % of the area
+    out = io.BytesIO()
+    framed.save(out, "JPEG", quality=90)
+    assert abs(decode(out.getvalue(), ".jpg").info.border - 0.148) < 0.015

@@ -270,3 +270,20 @@ def test_explain_says_what_the_graph_decided_at_the_edge_of_the_margin() -> None
     (by_hash,) = graph.pairs_within(groups[1], Thresholds())
     assert explain(by_cosine) == "cosine 0.90 (look-alikes around 0.80)"
     assert explain(by_hash) == "hash distance 0"
+
+
+def test_a_crowd_of_exact_copies_is_not_called_look_alikes() -> None:
+    graph = PairGraph.build(
+        representative=np.arange(4),
+        a=np.array([0, 2]),
+        b=np.array([1, 3]),
+        phash=np.array([0, 2], dtype=np.int16),
+        dhash=np.array([0, 3], dtype=np.int16),
+        variant=np.zeros(2, dtype=np.int8),
+        cosine=np.array([0.99, 0.97], dtype=np.float32),
+        method=Method.AUTO,
+        crowding=np.full(4, 0.98),  # each in a crowd: both hashes must agree
+    )
+    same, alike = (graph.pairs_within(g, Thresholds())[0] for g in graph.groups_at(Thresholds()))
+    assert explain(same) == "hash distance 0, dHash 0"
+    assert explain(alike) == "hash distance 2, dHash 3 (look-alikes)"

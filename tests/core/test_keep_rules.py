@@ -60,8 +60,19 @@ def test_a_copy_padded_with_bands_loses_to_its_picture_despite_more_pixels() -> 
     verdicts = decide([padded, original])
     assert [v.keep for v in verdicts] == [False, True]
     assert verdicts[0].reason == "33% of it is added border; keeping photo.jpg"
+    upscaled = FileRecord(Path("/p/a/photo_big.jpg"), 95_000, 0, "d", 1200, 1200, None, border=0.333)
+    assert decide([upscaled, original])[1].reason.startswith("lower resolution 600x400;")
+    assert choose([upscaled, original]).reason == "largest resolution 1200x1200 (0.96 MP inside added bands)"
     smaller = rec("/p/a/photo_small.jpg", size=99_000, width=600, height=380)  # 5 % fewer pixels: still lower
     assert choose([smaller, original]).file.path == original.path
+
+
+def test_file_size_compares_files_of_one_format_only() -> None:
+    jpeg = rec("/p/item.jpg", size=40_000)
+    png = rec("/p/item resaved.png", size=400_000)  # a lossless re-save weighs more and shows no more
+    assert choose([png, jpeg]).reason == "shortest path"
+    bigger = rec("/p/item q95.JPEG", size=90_000)  # .JPEG and .jpg are one format: size decides
+    assert choose([jpeg, bigger]).file.path == bigger.path
 
 
 def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:

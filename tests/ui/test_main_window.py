@@ -332,7 +332,8 @@ def test_with_a_folder_chosen_the_summary_and_the_trash_cover_only_the_groups_sh
     assert len(marked) == 1 and len(hidden) == 4
     window.trash_action.trigger()
     dialog = window.trash.dialog
-    assert dialog is not None and dialog.text().startswith("Move 1 marked file in the 1 group shown (")
+    assert dialog is not None and dialog.text().startswith("Move 1 marked file (")
+    assert dialog.text().endswith(") in the 1 group shown to the trash?")
     assert "outside" not in dialog.text()  # the one file marked lies in the folder chosen
     move = next(b for b in dialog.buttons() if dialog.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
     with qtbot.waitSignal(window.trash.finished, timeout=20_000):
@@ -416,3 +417,20 @@ def test_a_right_click_on_the_list_acts_on_the_kept_file(
     kept = window.model.index(window.table.currentIndex().row(), 0).data().splitlines()[0]
     next(a for a in window.table.actions() if a.text() == "Open image").trigger()
     assert len(opened) == 1 and Path(opened[0]).name == kept.removeprefix("✓ ").split("  (")[0]
+    monkeypatch.setattr(file_actions.QDesktopServices, "openUrl", lambda url: False)  # no application for it
+    next(a for a in window.table.actions() if a.text() == "Show in folder").trigger()
+    assert window.statusBar().currentMessage().startswith("No application on this desktop opens ")
+
+
+def test_an_image_out_of_sight_is_shown_before_it_can_be_split_off(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    assert session is not None
+    window.table.selectRow(window.model.row_of(_group_of(window, "a.jpg")) or 0)
+    window.compare.resize(2 * 212, 600)  # room for two of its three images
+    qtbot.waitUntil(lambda: len(window.compare.panes()) == 2)
+    members = set(session.groups[window._current or 0].members)
+    window.not_duplicates(2)  # Ctrl+3: image 3 is on the next page
+    assert window.compare.is_shown(2) and set(session.groups[window._current or 0].members) == members
+    assert "press again" in window.statusBar().currentMessage()
+    window.not_duplicates(2)  # now it is in sight: split off
+    assert len(session.groups[window._current or 0].members) == len(members) - 1

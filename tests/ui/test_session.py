@@ -158,3 +158,14 @@ def test_undoing_not_duplicates_confirms_again_what_it_took_back(review: ReviewS
     assert sorted(unconfirmed) == confirmed and review.state.confirmed_pairs() == []
     review.undo_not_duplicates(pairs, unconfirmed)
     assert sorted(review.state.confirmed_pairs()) == confirmed and not review.state.distinct_pairs()
+
+
+def test_pairs_whose_files_went_to_the_trash_are_no_longer_counted(review: ReviewSession) -> None:
+    result = review.result
+    review.accept(review.group_of(_index(result, "a.jpg")))
+    assert review.labels is not None and review.labels.confirmed == 2
+    trashed = [m for m in review.groups[review.group_of(_index(result, "a.jpg"))].members if not review.mark(m).keep]
+    review.adopt(review.without_files(trashed))
+    assert review.labels is None  # both confirmed copies are gone: nothing left to score
+    review.adopt(review.with_files(trashed))  # undo: they are back
+    assert review.labels is not None and review.labels.confirmed == 2
