@@ -32,6 +32,10 @@ def shortcut_rows(menus: list[QMenu]) -> list[tuple[str, list[tuple[str, str]]]]
     return sections
 
 
+WIDE = 1200
+"""From this window width on, every menu's shortcuts sit side by side."""
+
+
 class HelpOverlay(QWidget):
     """Covers its parent; any key or click closes it."""
 
@@ -59,10 +63,12 @@ class HelpOverlay(QWidget):
                 for text, keys in rows
             )
             columns.append(f"<h3>{html.escape(title)}</h3><table>{cells}</table>")
-        body = "".join(f"<td valign='top' style='padding:0 18px'>{c}</td>" for c in columns)
-        self._text.setText(
-            f"<h2>Keyboard shortcuts</h2><table><tr>{body}</tr></table><p>Press any key or click to close.</p>"
+        per_row = len(columns) if self._parent.width() >= WIDE else 2  # a narrow window: two menus a row
+        rows = [columns[i : i + per_row] for i in range(0, len(columns), per_row)]
+        body = "".join(
+            "<tr>" + "".join(f"<td valign='top' style='padding:0 18px'>{c}</td>" for c in row) + "</tr>" for row in rows
         )
+        self._text.setText(f"<h2>Keyboard shortcuts</h2><table>{body}</table><p>Press any key or click to close.</p>")
         self.setGeometry(self._parent.rect())
         self.raise_()
         self.show()

@@ -434,3 +434,11 @@ def test_an_image_out_of_sight_is_shown_before_it_can_be_split_off(qtbot: QtBot,
     assert "press again" in window.statusBar().currentMessage()
     window.not_duplicates(2)  # now it is in sight: split off
     assert len(session.groups[window._current or 0].members) == len(members) - 1
+
+
+def test_the_shortcut_sheet_stacks_its_menus_in_a_narrow_window(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(900, 600)
+    qtbot.keyClick(window.table, Qt.Key.Key_F1)
+    narrow = window._help._text.text()
+    qtbot.keyClick(window._help, Qt.Key.Key_Escape)
+    assert narrow.count("<h3>") == 5 and narrow.count("<tr><td valign") == 3  # two menus a row
