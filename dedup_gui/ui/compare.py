@@ -624,12 +624,15 @@ class CompareView(QWidget):
         paged = size > page
         last = min(self._first + page, size)
         images = f"Image {last}" if last == self._first + 1 else f"Images {self._first + 1}–{last}"
-        self._page_label.setText(f"{images} of {size}" if paged else "")
+        swapping = self.actions_["swap"].isChecked() and self._active > 0
+        if swapping:  # one image in sight: which one
+            images = f"Image {self._first + self._swap_index + 1}"
+        self._page_label.setText(f"{images} of {size}" if paged or swapping else "")
         self.actions_["previous_page"].setEnabled(paged and self._first > 0)
         self.actions_["next_page"].setEnabled(paged and self._first + page < size)
         for action in (self.actions_["previous_page"], self.actions_["next_page"], self._page_separator):
             action.setVisible(paged)  # no clutter for the usual small group
-        self._page_label_action.setVisible(paged)
+        self._page_label_action.setVisible(paged or swapping)
 
     def refresh_marks(self) -> None:
         if self._session is None or self._group is None:
@@ -730,4 +733,5 @@ class CompareView(QWidget):
         swapping = self.actions_["swap"].isChecked()
         for key, pane in enumerate(self.panes()):
             pane.setVisible(not swapping or key == self._swap_index)
+        self._show_page_controls(len(self._order) if self._group is not None else 0)
         self._level.start()  # one wide pane needs less height for its wrapped texts than several narrow ones

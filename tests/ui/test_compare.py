@@ -94,9 +94,9 @@ def test_swap_and_flicker_show_one_image_at_a_time(qtbot: QtBot, review: ReviewS
     view.show_group(review, _group_with(review, "c.jpg"))
     view.actions_["swap"].trigger()
     visible = [not p.isHidden() for p in view.panes()]
-    assert visible == [True, False]
+    assert visible == [True, False] and view._page_label.text() == "Image 1 of 2"  # says which one is shown
     view.actions_["next"].trigger()
-    assert [not p.isHidden() for p in view.panes()] == [False, True]
+    assert [not p.isHidden() for p in view.panes()] == [False, True] and view._page_label.text() == "Image 2 of 2"
     view._flicker.setInterval(20)
     view.actions_["flicker"].trigger()
     assert view._flicker.isActive()
@@ -105,6 +105,7 @@ def test_swap_and_flicker_show_one_image_at_a_time(qtbot: QtBot, review: ReviewS
     assert [not p.isHidden() for p in view.panes()] == [True, False]
     view.actions_["swap"].trigger()
     assert not view._flicker.isActive() and all(not p.isHidden() for p in view.panes())
+    assert view._page_label.text() == ""  # side by side again: nothing to say for a group on one page
 
 
 def test_badge_click_asks_to_toggle(qtbot: QtBot, review: ReviewSession) -> None:
