@@ -16,7 +16,7 @@ from dedup_gui.core.hashes import grey_dihedral_hashes, hash_grey
 from dedup_gui.core.model import FileRef, ImageInfo
 from dedup_gui.core.tone import tone
 
-DECODE_VERSION = 4
+DECODE_VERSION = 5
 """Bump when decoding changes what it yields; cached image facts and failures are then redone."""
 
 

@@ -13,11 +13,12 @@ import numpy as np
 MIN_BAND = 0.02
 """Bands thinner than this share of the side are ignored (a thin frame line, JPEG ringing)."""
 
-SPREAD = 10
+SPREAD = 6
 """Largest difference between the lightest and darkest pixel of a band line."""
 
-WHITE, BLACK = 245, 10
-"""A band line is padding when all its pixels are at least ``WHITE`` or at most ``BLACK``."""
+WHITE, BLACK = 252, 3
+"""A band line is padding when all its pixels are at least ``WHITE`` or at most ``BLACK``: the flat 255 or 0
+of padding, not a dark sky's noise."""
 
 
 def border_share(grey: np.ndarray) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections import Counter
@@ -306,19 +307,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_find(args: argparse.Namespace) -> int:
     """Exit status 0 when some image has a copy, 1 when none has, 2 for bad arguments."""
-    images = [path.absolute() for path in args.images]
+    images = list(dict.fromkeys(Path(os.path.abspath(path)) for path in args.images))  # each once
     result = _scan_or_report(args, args.folders, images)
     if isinstance(result, int):
         return result
+    roots, looked_for = result.options.roots, set(images)
+
+    def counts(path: Path) -> bool:  # in a folder looked in, and not one of the images looked for
+        return path not in looked_for and any(path.is_relative_to(root) for root in roots)
+
+    index_of = {f.ref.path: i for i, f in enumerate(result.files)}
     skipped = {s.path: s.reason for s in result.skipped}
     answers = []
     for image in images:
-        copies = find.copies_of(result, image)
+        index = index_of.get(image)
+        copies = find.same_files(result, image) + ([] if index is None else find.copies_of(result, index, counts))
         answers.append(
             {
                 "image": str(image),
-                "copies": [{"path": str(c.path), "reason": c.reason} for c in copies or ()],
-                "not_read": None if copies is not None else skipped.get(image, "not an image file (by its name)"),
+                "copies": [{"path": str(c.path), "reason": c.reason} for c in copies],
+                "not_read": None if index is not None else skipped.get(image, "not an image file (by its name)"),
             }
         )
     if args.json:

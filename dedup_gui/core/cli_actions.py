@@ -25,7 +25,7 @@ from dedup_gui.core.keep_rules import DEFAULT_RULES, Criterion, FileRecord, Rule
 from dedup_gui.core.report import REPORT_VERSION
 
 APPLY_DEFAULT_RULES: tuple[Rule, ...] = tuple(r for r in DEFAULT_RULES if r.enabled)
-"""Reference folder, camera RAW, highest resolution, no added border, oldest date taken, earliest modified,
+"""Reference folder, camera RAW, highest resolution, oldest date taken, earliest modified, no added border,
 largest file, shortest path."""
 
 
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         metavar="RULE",
         help="which file a group keeps when the result file has no marks; repeat in order of priority. RULE is"
         f" one of {', '.join(_RULE_NAMES)} (preferred-folder=DIR). Default: reference-folder raw"
-        " resolution no-border oldest-date earliest-modified size shortest-path",
+        " resolution oldest-date earliest-modified no-border size shortest-path",
     )
     apply.add_argument(
         "--reference",

@@ -11,7 +11,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from dedup_gui.core.formats import IMAGE_EXTENSIONS, SNIFF_BYTES, sniff
-from dedup_gui.core.model import FileRef, Skipped
+from dedup_gui.core.model import FileRef, SameFile, Skipped
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class DiscoveryOptions:
     follow_symlinks: bool = False
     min_size: int = 0
     files: tuple[Path, ...] = ()
-    """Single files to take first, as named (no exclude patterns); a copy of one under a root is reported
-    as the same file, as for two roots."""
+    """Single files to take first, as named (no exclude patterns); one of them met again under a root is
+    reported as the same file, as for two roots."""
 
 
 def check_roots(roots: tuple[Path, ...]) -> None:
@@ -126,8 +126,8 @@ def _consider_file(
     key = (st.st_dev, st.st_ino)
     first = seen_files.get(key)
     if first is not None:
-        if first not in options.files:  # else an image looked for, met again in its own folder: no news
-            yield Skipped(path, f"same file as {first} (hard link); removing it would free no space")
+        if first != path:  # the very same path again (an image given beside its folder) is no news
+            yield SameFile(path, f"same file as {first} (hard link); removing it would free no space", first)
         return
     seen_files[key] = path
     if st.st_size == 0:

@@ -107,9 +107,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(Criterion.REFERENCE_FOLDER),
     Rule(Criterion.CAMERA_RAW),
     Rule(Criterion.HIGHEST_RESOLUTION),
-    Rule(Criterion.NO_ADDED_BORDER),
     Rule(Criterion.OLDEST_DATE),
     Rule(Criterion.EARLIEST_MODIFIED),
+    Rule(Criterion.NO_ADDED_BORDER),
     Rule(Criterion.LARGEST_FILE),
     Rule(Criterion.PREFERRED_FOLDER, enabled=False),
     Rule(Criterion.NO_COPY_MARKER, enabled=False),
@@ -119,8 +119,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 
 A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which no JPEG of it can give back.
 Resolution counts the picture without added white or black bands, and sizes within ``RESOLUTION_TOLERANCE``
-of each other count as equal, so a copy padded to a square is not kept for its extra pixels: the next rule
-prefers the copy without bands.
+of each other count as equal, so a copy padded to a square is not kept for its extra pixels; after the dates,
+a later rule prefers the copy without bands.
 File size compares files of one format only.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
@@ -187,9 +187,10 @@ class _Scorer:
     """When given, the rule only tells apart files of one kind: among mixed kinds it says nothing."""
 
 
-RESOLUTION_TOLERANCE = 0.02
-"""Picture sizes within 2 % count as equal: added bands are measured to about half a percent, and a copy
-that lost 1 % of its pixels to a re-export is no reason to prefer the original by size alone."""
+RESOLUTION_TOLERANCE = 0.03
+"""Picture sizes within 3 % count as equal: added bands are measured to about 2 % of the area (JPEG ringing
+blurs their inner edge), and a copy that lost 1 % of its pixels to a re-export is no reason to prefer the
+original by size alone."""
 
 
 COPY_MARKER = re.compile(
@@ -282,9 +283,10 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
         )
     if criterion is Criterion.NO_ADDED_BORDER:
         return _Scorer(
-            lambda f: (-round(f.border, 2),),
+            lambda f: (1.0 - f.border,),  # the share that is picture; shares within 3 % count as equal
             lambda f: "no added border" if not f.border else f"least added border ({f.border:.0%})",
             lambda f: f"{f.border:.0%} of it is added border",
+            tolerance=RESOLUTION_TOLERANCE,
         )
     if criterion is Criterion.LARGEST_FILE:
         return _Scorer(
@@ -378,9 +380,13 @@ def _narrow(
         if len(candidates) == 1:
             break
         scorer = _scorer(rule, references) if rule.enabled else None
-        if scorer is None or (scorer.kind and len({scorer.kind(records[i]) for i in candidates}) > 1):
+        if scorer is None:
             continue
         ranks = {i: _rank(scorer.score(records[i])) for i in candidates}
+        if scorer.kind:  # a file only loses to a better one of its own kind: the best of each kind stay
+            kinds = {i: scorer.kind(records[i]) for i in candidates}
+            best_of = {k: max(r for i, r in ranks.items() if kinds[i] == k) for k in set(kinds.values())}
+            ranks = {i: (2, ()) if rank == best_of[kinds[i]] else rank for i, rank in ranks.items()}
         best = max(ranks.values())
         if scorer.tolerance and best[0]:  # known scores close enough to the best count as the best
             floor = best[1][0] * (1.0 - scorer.tolerance)

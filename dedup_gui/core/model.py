@@ -26,6 +26,13 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class SameFile(Skipped):
+    """A second path to a file met already (a hard link, overlapping roots, an image ``find`` was given)."""
+
+    first: Path
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     """Facts about one decoded image that the review needs (shown, compared, used by keep rules)."""

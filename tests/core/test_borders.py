@@ -1,4 +1,4 @@
-"""Added white or black bands: measured on the working image, never found in a picture's own content."""
+"""Added white or black bands: measured on the working image; a dark or overcast sky is not one."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def test_pictures_plain_images_and_thin_lines_have_none() -> None:
     rows, across = np.linspace(200, 243, 100)[:, None], np.linspace(0, 12, 120)[None, :]  # lighter at one side
     sky = (rows + across).astype(np.uint8)  # bright, but never even across a whole line
     assert border_share(sky) == 0.0
+    rng = np.random.default_rng(0)
+    night = np.asarray(photo_like(3, (600, 400))).copy()
+    night[:90] = np.clip(rng.normal(5, 1.5, (90, 600, 3)), 0, 255).astype(np.uint8)  # a dark, even night sky
+    assert border_share(_grey(Image.fromarray(night).resize((224, 224)))) == 0.0
     framed = _grey(photo_like(6, (200, 200))).copy()
     framed[:2] = 255  # a thin frame line, under the smallest band
     assert border_share(framed) == 0.0
@@ -51,4 +55,4 @@ def test_a_thin_frame_is_measured_through_jpeg_ringing() -> None:
     framed.paste(photo_like(3, (600, 400)), (20, 20))  # 20 pixels all round: 14.8 % of the area
     out = io.BytesIO()
     framed.save(out, "JPEG", quality=90)
-    assert abs(decode(out.getvalue(), ".jpg").info.border - 0.148) < 0.015
+    assert abs(decode(out.getvalue(), ".jpg").info.border - 0.148) < 0.025  # within the keep rules' tolerance

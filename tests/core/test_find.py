@@ -59,3 +59,22 @@ def test_an_image_inside_the_folder_is_not_its_own_copy(shop: Path, capsys: pyte
     assert code == 0
     assert out.splitlines()[0] == f"{shop / 'item.jpg'}: 1 copy"
     assert "item_flipped.jpg — hash distance" in out and "hard link" not in err
+
+
+def test_images_looked_for_are_not_copies_of_each_other(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    first = tmp_path / "upload.jpg"
+    Image.new("RGB", (64, 48), "red").save(first)
+    shutil.copy(first, tmp_path / "upload again.jpg")
+    code, answers = _find([str(first), str(tmp_path / "upload again.jpg"), "--in", str(tmp_path / "empty")], capsys)
+    assert code == 1 and all(a["copies"] == [] for a in answers)  # only the folders looked in count
+
+
+def test_a_hard_link_into_the_folder_is_the_same_file(
+    shop: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "link.jpg"
+    link.hardlink_to(shop / "other.jpg")
+    code, answers = _find([str(link), str(link), "--in", str(shop)], capsys)  # given twice: answered once
+    assert code == 0 and len(answers) == 1
+    assert answers[0]["copies"] == [{"path": str(shop / "other.jpg"), "reason": "same file"}]

@@ -73,6 +73,8 @@ def test_file_size_compares_files_of_one_format_only() -> None:
     assert choose([png, jpeg]).reason == "shortest path"
     bigger = rec("/p/item q95.JPEG", size=90_000)  # .JPEG and .jpg are one format: size decides
     assert choose([jpeg, bigger]).file.path == bigger.path
+    web = rec("/p/a.jpg", size=3_000)  # beside a PNG, a small JPEG still loses to the larger JPEG
+    assert choose([web, png, bigger]).file.path == bigger.path
 
 
 def test_oldest_date_taken_and_unknown_dates_rank_last() -> None:
@@ -173,9 +175,9 @@ def test_the_defaults_hold_every_criterion_once_and_describe_reads_well() -> Non
         Criterion.REFERENCE_FOLDER,
         Criterion.CAMERA_RAW,
         Criterion.HIGHEST_RESOLUTION,
-        Criterion.NO_ADDED_BORDER,
         Criterion.OLDEST_DATE,
         Criterion.EARLIEST_MODIFIED,
+        Criterion.NO_ADDED_BORDER,
         Criterion.LARGEST_FILE,
         Criterion.SHORTEST_PATH,
     ]
