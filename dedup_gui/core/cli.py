@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="dedup-gui")
     scan_cmd = commands.add_parser("scan", help="scan folders and print the duplicate groups")
-    scan_cmd.add_argument("paths", nargs="+", type=folder_name, metavar="PATH", help="folders to scan")
+    scan_cmd.add_argument("paths", nargs="+", type=path_argument, metavar="PATH", help="folders to scan")
     scan_cmd.add_argument("--format", choices=sorted(_FORMATS), default="json")
     scan_cmd.add_argument(
         "-o",
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scan_options(scan_cmd)
     scan_cmd.set_defaults(handler=run_scan)
     evaluate_cmd = commands.add_parser("evaluate", help="scan a folder and score the groups against a ground truth")
-    evaluate_cmd.add_argument("folder", type=folder_name, metavar="FOLDER")
+    evaluate_cmd.add_argument("folder", type=path_argument, metavar="FOLDER")
     evaluate_cmd.add_argument(
         "ground_truth", type=Path, metavar="GROUNDTRUTH.json", help="imagededup's {file: [duplicates]} map"
     )
@@ -79,13 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     find_cmd = commands.add_parser(
         "find", help="look for copies of some images in folders (is this picture already there?)"
     )
-    find_cmd.add_argument("images", nargs="+", type=folder_name, metavar="IMAGE", help="the images to look for")
+    find_cmd.add_argument("images", nargs="+", type=path_argument, metavar="IMAGE", help="the images to look for")
     find_cmd.add_argument(
         "--in",
         dest="folders",
         action="append",
         required=True,
-        type=folder_name,
+        type=path_argument,
         metavar="FOLDER",
         help="a folder to look in (repeat for more)",
     )
@@ -96,8 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def folder_name(text: str) -> Path:
-    """A folder argument; an empty one (``""``, an unset shell variable) would otherwise mean the current folder."""
+def path_argument(text: str) -> Path:
+    """A folder or file argument; an empty one (``""``, an unset shell variable) would otherwise mean the current
+    folder."""
     if not text:
         raise argparse.ArgumentTypeError("an empty folder name")
     return Path(text)

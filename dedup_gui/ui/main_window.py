@@ -597,13 +597,14 @@ class MainWindow(QMainWindow):
         session, number = self.session, self._current
         if session is None or number is None:
             return
-        if position is not None and not self.compare.is_shown(position):
-            if self.compare.member_at(position) is not None:  # never split off an image not in sight
-                self.statusBar().showMessage(f"Image {position + 1} is shown now: press again to split it off.", 6000)
-            return
-        split_off = None if position is None else self.compare.member_at(position)
-        if position is not None and split_off is None:
-            return
+        split_off = None
+        if position is not None:
+            if not self.compare.is_shown(position):  # never split off an image not in sight: show it first
+                if self.compare.member_at(position) is not None:
+                    shown = f"Image {position + 1} is shown now: press again to split it off."
+                    self.statusBar().showMessage(shown, 6000)
+                return
+            split_off = self.compare.member_at(position)
         row, members = self.table.currentIndex().row(), session.groups[number].members
         pairs, unconfirmed = session.not_duplicates(number, split_off)
         self.trash.push_undo(trash.UndoNotDuplicates(pairs, unconfirmed, members[0]))

@@ -111,7 +111,8 @@ class ReviewSession:
         """Groups at ``thresholds`` (regrouped from the stored graph unless given) with their marks, leaving
         out the files in ``gone`` (default: those already gone).
 
-        Reads the session and changes nothing, so it may run off the GUI thread; ``adopt`` the result.
+        Reads the session and changes nothing but a cache of the contents still there, so it may run off the
+        GUI thread; ``adopt`` the result.
         """
         gone = self.gone if gone is None else gone
         by_digest, labels, decisions = self._by_digest, self.labels, self._labels_at

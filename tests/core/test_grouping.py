@@ -251,19 +251,26 @@ def test_pairs_within_explain_each_link() -> None:
     assert (near.hash_distance, near.dhash_distance, near.transform) == (3, 4, "mirrored")
 
 
-def test_explain_says_what_the_graph_decided_at_the_edge_of_the_margin() -> None:
-    """A cosine just above crowding + margin counts, one just below does not, however they round for display."""
-    graph = PairGraph.build(
+def _two_pairs(
+    phash: tuple[int, int], dhash: tuple[int, int], cosine: tuple[float, float], crowding: tuple[float, ...]
+) -> PairGraph:
+    """Four files, two candidate pairs (0-1 and 2-3) with these scores."""
+    return PairGraph.build(
         representative=np.arange(4),
         a=np.array([0, 2]),
         b=np.array([1, 3]),
-        phash=np.array([30, 0], dtype=np.int16),
-        dhash=np.array([30, 0], dtype=np.int16),
+        phash=np.array(phash, dtype=np.int16),
+        dhash=np.array(dhash, dtype=np.int16),
         variant=np.zeros(2, dtype=np.int8),
-        cosine=np.array([0.89982, 0.84998], dtype=np.float32),
+        cosine=np.array(cosine, dtype=np.float32),
         method=Method.AUTO,
-        crowding=np.array([0.7998, 0.0, 0.75, 0.0]),
+        crowding=np.array(crowding),
     )
+
+
+def test_explain_says_what_the_graph_decided_at_the_edge_of_the_margin() -> None:
+    """A cosine just above crowding + margin counts, one just below does not, however they round for display."""
+    graph = _two_pairs(phash=(30, 0), dhash=(30, 0), cosine=(0.89982, 0.84998), crowding=(0.7998, 0.0, 0.75, 0.0))
     groups = graph.groups_at(Thresholds())
     assert [g.members for g in groups] == [(0, 1), (2, 3)]
     (by_cosine,) = graph.pairs_within(groups[0], Thresholds())
@@ -273,17 +280,8 @@ def test_explain_says_what_the_graph_decided_at_the_edge_of_the_margin() -> None
 
 
 def test_a_crowd_of_exact_copies_is_not_called_look_alikes() -> None:
-    graph = PairGraph.build(
-        representative=np.arange(4),
-        a=np.array([0, 2]),
-        b=np.array([1, 3]),
-        phash=np.array([0, 2], dtype=np.int16),
-        dhash=np.array([0, 3], dtype=np.int16),
-        variant=np.zeros(2, dtype=np.int8),
-        cosine=np.array([0.99, 0.97], dtype=np.float32),
-        method=Method.AUTO,
-        crowding=np.full(4, 0.98),  # each in a crowd: both hashes must agree
-    )
+    # every file in a crowd: both hashes must agree
+    graph = _two_pairs(phash=(0, 2), dhash=(0, 3), cosine=(0.99, 0.97), crowding=(0.98,) * 4)
     same, alike = (graph.pairs_within(g, Thresholds())[0] for g in graph.groups_at(Thresholds()))
     assert explain(same) == "hash distance 0, dHash 0"
     assert explain(alike) == "hash distance 2, dHash 3 (look-alikes)"
