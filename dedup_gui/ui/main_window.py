@@ -610,7 +610,8 @@ class MainWindow(QMainWindow):
         self.trash.push_undo(trash.UndoNotDuplicates(pairs, unconfirmed, members[0]))
         self.undo_action.setEnabled(True)
         self.model.refresh()
-        rest = next((m for m in members if m != split_off and session.is_grouped(m)), None) if split_off else None
+        others = [m for m in members if m != split_off and session.is_grouped(m)]
+        rest = others[0] if split_off is not None and others else None  # file 0 is a file too
         if rest is not None:  # one image split off: stay with the others
             self._select_row(self.model.row_of(session.group_of(rest)) or 0)
         else:  # the group that took the split one's place: the next in the list
