@@ -44,7 +44,7 @@ class Analysis:
     lasting: bool = True
     """False for failures that may pass (file moved, extra not installed): those are not cached."""
     tone: np.ndarray | None = None
-    """Mean colour and flatness (``tone.tone``)."""
+    """Colour, flatness and hues (``tone.tone``)."""
 
 
 def content_digest(data: bytes) -> str:

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from dedup_gui.core.grouping import GroupPolicy, group_labels, unique_edges
+from dedup_gui.core.grouping import GroupPolicy, group_labels, keep_apart, unique_edges
 from dedup_gui.core.hashes import VARIANT_NAMES
 from dedup_gui.core.model import Group, Method, Pair
 
@@ -89,6 +89,8 @@ class _RegroupCache:
 
     usable: np.ndarray | None
     """Mask of the edges that are not repeats or loops; None when all are."""
+    apart: tuple[np.ndarray, np.ndarray] | None
+    """The ends of the edges whose images must not share a group; None when there are none."""
     weight: np.ndarray
     has_copies: np.ndarray
     """Per file: whether it is the representative of two or more identical files."""
@@ -115,6 +117,9 @@ class PairGraph:
     """Per file (representatives only), float32: the cosine of its ``LOOKALIKE_RANK``-th nearest distinct
     neighbour, 0 below ``CROWD_FLOOR``. Edges whose cosine does not stand out from it keep their cosine, which
     does not count."""
+    apart: np.ndarray
+    """Per edge: the two images match in structure but their colours tell them apart (``tone``): never a match,
+    and never in one group, even through an image without colour that matches both."""
     method: Method = Method.AUTO
     digests: np.ndarray | None = None
     """Each file's content digest (bytes), so a later scan can carry edges over by content."""
@@ -133,12 +138,14 @@ class PairGraph:
         method: Method = Method.AUTO,
         digests: np.ndarray | None = None,
         crowding: np.ndarray | None = None,
+        apart: np.ndarray | None = None,
     ) -> PairGraph:
         n = len(representative)
         if cosine is None:
             cosine = np.full(len(a), np.nan, dtype=np.float32)
         crowding = np.zeros(n, dtype=np.float32) if crowding is None else crowding.astype(np.float32)
-        return cls(n, representative, a, b, phash, dhash, variant, cosine, crowding, method, digests)
+        apart = np.zeros(len(a), dtype=bool) if apart is None else apart.astype(bool)
+        return cls(n, representative, a, b, phash, dhash, variant, cosine, crowding, apart, method, digests)
 
     _ARRAYS: ClassVar[tuple[str, ...]] = (
         "representative",
@@ -149,6 +156,7 @@ class PairGraph:
         "variant",
         "cosine",
         "crowding",
+        "apart",
     )
 
     def to_bytes(self) -> bytes:
@@ -179,10 +187,12 @@ class PairGraph:
         """Mask of the near-duplicate edges that pass the thresholds of the scan's tiers."""
         by_hash, by_cosine = self.verdicts(thresholds)
         if self.method is Method.HASH:
-            return by_hash
-        if self.method is Method.CNN:
-            return by_cosine
-        return by_hash | by_cosine
+            passing = by_hash
+        elif self.method is Method.CNN:
+            passing = by_cosine
+        else:
+            passing = by_hash | by_cosine
+        return passing & ~self.apart
 
     def groups_at(self, thresholds: Thresholds, policy: GroupPolicy = GroupPolicy.STAR) -> list[Group]:
         """Groups at a threshold, largest first, then by first member; identical copies always share their group."""
@@ -191,6 +201,8 @@ class PairGraph:
         if cache.usable is not None:
             keep &= cache.usable
         rep_labels = group_labels(self.n, self.a[keep], self.b[keep], cache.weight[keep], policy)
+        if cache.apart is not None:
+            rep_labels = keep_apart(rep_labels, self.a[keep], self.b[keep], cache.weight[keep], *cache.apart)
         labels = rep_labels[self.representative]
         alone = (labels < 0) & cache.has_copies[self.representative]
         labels[alone] = self.representative[alone]  # copies of a representative in no group: a group of their own
@@ -202,8 +214,10 @@ class PairGraph:
         if self._cache is None:
             usable = unique_edges(self.a, self.b)
             crowding = self.edge_crowding()
+            apart = np.flatnonzero(self.apart)
             self._cache = _RegroupCache(
                 usable=None if usable.all() else usable,
+                apart=(self.a[apart], self.b[apart]) if len(apart) else None,
                 weight=self._weight(),
                 has_copies=np.bincount(self.representative, minlength=self.n) > 1,
                 lookalike=crowding >= LOOKALIKE_COSINE,
@@ -229,7 +243,7 @@ class PairGraph:
         """The files any threshold could group (sorted indices): an edge's ends, identical copies, and the copies
         of either."""
         in_pair = np.zeros(self.n, dtype=bool)
-        in_pair[self.a] = in_pair[self.b] = True
+        in_pair[self.a[~self.apart]] = in_pair[self.b[~self.apart]] = True
         in_pair |= np.bincount(self.representative, minlength=self.n) > 1
         return np.flatnonzero(in_pair[self.representative])
 

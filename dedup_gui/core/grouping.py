@@ -179,3 +179,52 @@ def _sequential_stars(a: np.ndarray, b: np.ndarray, weight: np.ndarray, centre: 
                     degree[other] -= 1
                     strength[other] -= w
                     heapq.heappush(heap, (-degree[other], -strength[other], other))
+
+
+def keep_apart(
+    labels: np.ndarray, a: np.ndarray, b: np.ndarray, weight: np.ndarray, apart_a: np.ndarray, apart_b: np.ndarray
+) -> np.ndarray:
+    """``group_labels``'s labels with no group holding both ends of an apart pair (``apart_a[k]``,
+    ``apart_b[k]``): images that an image in between matches both (a greyscale copy between a red and a blue
+    version of one picture) would otherwise share its group.
+
+    Only the groups holding such a pair, and the ungrouped images that match into them, are covered again:
+    each image's star is its matches, closest first, each unless it must stay apart from one already taken;
+    the largest stars are taken first, each without the images an earlier one took.
+    """
+    clash = (labels[apart_a] >= 0) & (labels[apart_a] == labels[apart_b])
+    if not clash.any():
+        return labels
+    torn = np.isin(labels, labels[apart_a[clash]])
+    loose = labels < 0
+    torn[a[torn[b] & loose[a]]] = True
+    torn[b[torn[a] & loose[b]]] = True
+    labels = labels.copy()
+    labels[torn] = -1
+    apart: dict[int, set[int]] = defaultdict(set)
+    for x, y in zip(apart_a.tolist(), apart_b.tolist(), strict=True):
+        if torn[x] and torn[y]:
+            apart[x].add(y)
+            apart[y].add(x)
+    neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    inside = torn[a] & torn[b]
+    for x, y, w in zip(a[inside].tolist(), b[inside].tolist(), weight[inside].tolist(), strict=True):
+        neighbours[x].append((w, y))
+        neighbours[y].append((w, x))
+    for matches in neighbours.values():
+        matches.sort(key=lambda match: (-match[0], match[1]))
+
+    def star(centre: int, taken: set[int]) -> list[int]:
+        members = [centre]
+        for _, other in neighbours[centre]:
+            if other not in taken and not apart[other].intersection(members):
+                members.append(other)
+        return members
+
+    by_size = sorted(neighbours, key=lambda node: (-len(star(node, set())), node))
+    taken: set[int] = set()
+    for centre in by_size:
+        if centre not in taken and len(members := star(centre, taken)) > 1:
+            taken.update(members)
+            labels[members] = centre
+    return labels

@@ -29,8 +29,8 @@ from dedup_gui.core.search import SearchInput, build_graph
 from dedup_gui.core.tone import TONE_VERSION
 from dedup_gui.core.workers import analyse_all
 
-GRAPH_VERSION = 5
-"""Bump when candidate search or pair scoring changes, so stored graphs are not reused."""
+GRAPH_VERSION = 6
+"""Bump when candidate search, pair scoring or what a stored graph holds changes, so stored graphs are not reused."""
 
 EMBEDDING_VERSION = 2
 """Bump when preprocessing for the CNN changes; the model itself is named by its hash in the kind."""
@@ -97,7 +97,7 @@ class _Features:
 
     hashes: dict[Path, np.ndarray] = field(default_factory=dict)
     tones: dict[Path, bytes] = field(default_factory=dict)
-    """4 bytes per file (``tone.tone``): a bytes object weighs a third of a small array."""
+    """``tone.TONE_SIZE`` bytes per file (``tone.tone``): a bytes object weighs a third of a small array."""
 
 
 def uses_cnn(method: Method) -> bool:
@@ -348,7 +348,7 @@ def _plan(
                 requests.append(AnalysisRequest(ref, decode=False))
         return files, requests
     cnn_kind = _cnn_kind(versions)
-    needed = {"info", "hash"} | ({cnn_kind} if cnn_kind else set())
+    needed = {"info", "hash", "tone"} | ({cnn_kind} if cnn_kind else set())
     for ref in refs:
         entry = cached.get(ref.path)
         found = entry.features if entry is not None else {}
@@ -362,8 +362,7 @@ def _plan(
                 continue
             files.append(ScannedFile(ref, entry.digest, info))
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
-            if "tone" in found:  # not required: a file cached before tones were stored is not decoded again for it
-                features.tones[ref.path] = found["tone"]
+            features.tones[ref.path] = found["tone"]
         else:
             requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
     return files, requests

@@ -31,7 +31,7 @@ from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.memory import release_freed_memory
 from dedup_gui.core.model import Method
-from dedup_gui.core.tone import different_flat_colours
+from dedup_gui.core.tone import TONE_SIZE, different_colours
 from dedup_gui.core.vector_index import VectorIndex, params_for
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class SearchInput:
     index_key: str = ""
     """Names the embedding model and its version: an index saved under another key is rebuilt."""
     tones: Sequence[bytes | None] = ()
-    """Mean colour and flatness per file, 4 bytes (``tone.tone``), None where unknown; empty: none known."""
+    """Colour per file, ``tone.TONE_SIZE`` bytes (``tone.tone``), None where unknown; empty: none known."""
 
 
 def build_graph(
@@ -83,25 +83,30 @@ def build_graph(
     phash, variant = _best_hash(table[:, 0], a, b)
     dhash = np.minimum(hamming(table[a, 1, variant], table[b, 1, 0]), hamming(table[b, 1, variant], table[a, 1, 0]))
     cosine = pair_cosines(vectors, a, b) if vectors is not None else np.full(len(a), np.nan, np.float32)
-    columns = [a, b, phash, dhash, variant, cosine]
+    apart = _unlike_colours(data.tones, reps, a, b, variant)  # carried edges were judged when first found
+    columns = [a, b, phash, dhash, variant, cosine, apart]
     if carried is not None:
         columns = [
             np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried.edges, columns, strict=True)
         ]
-    keep = ~_flat_and_unlike(data.tones, reps, columns[0], columns[1])
-    a, b, phash, dhash, variant, cosine = (column[keep] for column in columns)
+    a, b, phash, dhash, variant, cosine, apart = columns
     per_file = np.zeros(len(representative), dtype=np.float32)
     per_file[reps] = crowding
-    return PairGraph.build(representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, per_file)
+    return PairGraph.build(
+        representative, reps[a], reps[b], phash, dhash, variant, cosine, method, digests, per_file, apart
+    )
 
 
-def _flat_and_unlike(tones: Sequence[bytes | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairs (rows of ``reps``) of two plain images of different colours, which no tier can see apart."""
+def _unlike_colours(
+    tones: Sequence[bytes | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray
+) -> np.ndarray:
+    """Pairs (rows of ``reps``) whose colours tell them apart where no tier can (``tone.different_colours``)."""
     if not len(tones):
         return np.zeros(len(a), dtype=bool)
     known = np.array([tones[i] is not None for i in reps], dtype=bool)
-    table = np.frombuffer(b"".join(tones[i] or bytes(4) for i in reps), dtype=np.uint8).reshape(-1, 4)
-    return different_flat_colours(table, known, a, b)
+    blank = bytes(TONE_SIZE)
+    table = np.frombuffer(b"".join(tones[i] or blank for i in reps), dtype=np.uint8).reshape(-1, TONE_SIZE)
+    return different_colours(table, known, a, b, variant)
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:
@@ -122,7 +127,7 @@ class _CarryOver:
     """What a rescan keeps of the previous graph, renumbered to this scan's representative rows."""
 
     edges: list[np.ndarray]
-    """a, b, phash, dhash, variant, cosine of the edges between contents still present."""
+    """a, b, phash, dhash, variant, cosine, apart of the edges between contents still present."""
     crowding: np.ndarray
     """Each row's crowding from the previous search (0 for new rows)."""
     new_rows: np.ndarray
@@ -154,6 +159,7 @@ def _carry_over(
     lost = np.union1d(ka[near & (ka >= 0) & (kb < 0)], kb[near & (kb >= 0) & (ka < 0)])
     edges = [np.minimum(ka, kb)[keep], np.maximum(ka, kb)[keep]]
     edges += [previous.phash[keep], previous.dhash[keep], previous.variant[keep], previous.cosine[keep]]
+    edges += [previous.apart[keep]]
     return _CarryOver(edges, crowding, new_rows, lost)
 
 

@@ -27,8 +27,11 @@ from dedup_gui.core.cache import FeatureCache
 from dedup_gui.core.discovery import DiscoveryOptions, discover
 from dedup_gui.core.model import FileRef, Method
 from dedup_gui.core.pipeline import ScanOptions, _versions, scan
+from dedup_gui.core.tone import TONE_SIZE
 from tests.benchmarks.bench_scale import synthetic_embeddings, synthetic_hashes
 
+TONE = bytes([128, 128, 128, 40]) + bytes(TONE_SIZE - 4)
+"""A grey photo's tone: structured (grey-level spread 40), no colour."""
 INFO = json.dumps({"width": 4000, "height": 3000, "format": "JPEG", "date_taken": None, "camera": None}).encode()
 
 
@@ -46,6 +49,7 @@ def prepare(count: int, folder: Path, cache_path: Path) -> None:
             features = {
                 "info": (versions["info"], INFO),
                 "hash": (versions["hash"], hashes[i].astype("<u8").tobytes()),
+                "tone": (versions["tone"], TONE),
                 kind: (versions[kind], np.asarray(embeddings[[i]][0], dtype="<f2").tobytes()),
             }
             cache.store(ref, f"{i:064x}", features)

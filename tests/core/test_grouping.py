@@ -17,6 +17,7 @@ from dedup_gui.core.grouping import (
     _local_best,
     connected_components,
     group_labels,
+    keep_apart,
     unique_edges,
 )
 from dedup_gui.core.model import Method
@@ -285,3 +286,40 @@ def test_a_crowd_of_exact_copies_is_not_called_look_alikes() -> None:
     same, alike = (graph.pairs_within(g, Thresholds())[0] for g in graph.groups_at(Thresholds()))
     assert explain(same) == "hash distance 0, dHash 0"
     assert explain(alike) == "hash distance 2, dHash 3 (look-alikes)"
+
+
+def _bridged(apart: bool) -> PairGraph:
+    """Image 0 (no colour) matches 1, 2 and 3; 1, 2 and 3 match each other in structure, and their colours
+    tell them apart when ``apart``. Image 4 is a copy of 1."""
+    pairs = [(0, 1, 0.95), (0, 2, 0.90), (0, 3, 0.85), (1, 2, 0.90), (1, 3, 0.90), (2, 3, 0.90), (1, 4, 0.99)]
+    a, b, cosine = (np.array(column) for column in zip(*pairs, strict=True))
+    return PairGraph.build(
+        representative=np.arange(5),
+        a=a,
+        b=b,
+        phash=np.full(len(a), 30, dtype=np.int16),
+        dhash=np.full(len(a), 30, dtype=np.int16),
+        variant=np.zeros(len(a), dtype=np.int8),
+        cosine=cosine.astype(np.float32),
+        apart=np.array([False, False, False, True, True, True, False]) & apart,
+    )
+
+
+@pytest.mark.parametrize("policy", list(GroupPolicy))
+def test_images_kept_apart_never_share_a_group_even_through_a_bridge(policy: GroupPolicy) -> None:
+    assert [g.members for g in _bridged(apart=False).groups_at(Thresholds(), policy)] == [(0, 1, 2, 3, 4)]
+    graph = _bridged(apart=True)
+    assert not graph.matching(Thresholds())[3:6].any()
+    # 1 is the best connected (0, 4), its star takes both; 2 and 3 may not join each other
+    assert [g.members for g in graph.groups_at(Thresholds(), policy)] == [(0, 1, 4)]
+    restored = PairGraph.from_bytes(graph.to_bytes())
+    assert restored.apart.tolist() == graph.apart.tolist()
+    assert restored.candidates().tolist() == [0, 1, 2, 3, 4]  # 2 and 3 still match 0
+
+
+def test_keep_apart_leaves_groups_without_an_apart_pair_alone() -> None:
+    labels = np.array([0, 0, 0, 3, 3, -1])
+    a, b, weight = np.array([0, 0, 3]), np.array([1, 2, 4]), np.array([0.9, 0.8, 0.9])
+    assert keep_apart(labels, a, b, weight, np.array([3]), np.array([5])) is labels
+    split = keep_apart(labels, a, b, weight, np.array([1]), np.array([2]))
+    assert _as_lists(split) == [[0, 1], [3, 4]]  # the closer match stays with the centre

@@ -1,31 +1,136 @@
-"""Plain images of different colours: the hashes and the CNN cannot tell them apart, the mean colour does."""
+"""Colour tells apart what the hashes and the CNN see alike: plain images of different colours, and one picture
+in other colours (a product in red and in blue), while a greyscale or colour-corrected copy stays a copy."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance
 
+from dedup_gui.core.hashes import VARIANTS
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, scan
-from dedup_gui.core.tone import FLAT_STD, different_flat_colours, tone
-from tests.imagegen import photo_like
+from dedup_gui.core.tone import CELLS, FLAT_STD, TONE_SIZE, different_colours, tone, turned
+from tests.imagegen import brightened, greyscale, photo_like
 
 
-def test_tone_is_the_mean_colour_and_the_structure() -> None:
+def _hue_turned(image: Image.Image, degrees: int) -> Image.Image:
+    hsv = np.asarray(image.convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(np.int64) + degrees * 256 // 360) % 256
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _warmer(image: Image.Image) -> Image.Image:
+    pixels = np.asarray(image, dtype=np.float32) * np.array([1.1, 1.0, 0.9], dtype=np.float32)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def _product(colour: tuple[int, int, int]) -> Image.Image:
+    """A shaded shirt-like shape on a white background, as on a shop's product page."""
+    image = Image.new("RGB", (800, 800), "white")
+    draw = ImageDraw.Draw(image)
+    outline = [(250, 150), (550, 150), (700, 300), (620, 380), (580, 340), (580, 700), (220, 700), (220, 340)]
+    draw.polygon([*outline, (180, 380), (100, 300)], fill=colour)
+    draw.ellipse((350, 120, 450, 200), fill="white")
+    pixels = np.asarray(image, dtype=np.float32)
+    shade = np.linspace(0.8, 1.1, 800, dtype=np.float32)[:, None, None]
+    shaded = np.where(pixels.sum(axis=2, keepdims=True) < 700, np.clip(pixels * shade, 0, 255), pixels)
+    return Image.fromarray(shaded.astype(np.uint8))
+
+
+def _ruled_out(first: Image.Image, second: Image.Image) -> bool:
+    tones = np.stack([tone(first), tone(second)])
+    return bool(different_colours(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), np.zeros(1, np.int8))[0])
+
+
+def test_tone_is_the_mean_colour_the_structure_and_a_colour_map() -> None:
     red = tone(Image.new("RGB", (224, 224), (200, 10, 20)))
-    assert red.tolist() == [200, 10, 20, 0]
-    assert tone(photo_like(1, (224, 224)))[3] > FLAT_STD
+    assert red.shape == (TONE_SIZE,)
+    assert red[:4].tolist() == [200, 10, 20, 0]
+    cells = red[4:].view(np.int8).reshape(CELLS, CELLS, 2)
+    assert (cells == [95, 42]).all()  # (red - green) / 2, ((red + green) / 2 - blue) / 2 in every cell
+    grey = tone(greyscale(photo_like(1, (224, 224))))
+    assert grey[3] > FLAT_STD
+    assert not grey[4:].any()  # no colour anywhere
+
+
+@pytest.mark.parametrize("variant", range(len(VARIANTS)))
+def test_a_colour_map_turns_as_its_image_does(variant: int) -> None:
+    photo = photo_like(4, (224, 224))
+    image = photo
+    for operation in VARIANTS[variant][0]:
+        image = image.transpose(operation)
+    maps = np.stack([tone(photo), tone(image)])[:, 4:].view(np.int8).reshape(2, CELLS, CELLS, 2).astype(np.int16)
+    assert np.abs(turned(maps[:1], variant) - maps[1:]).max() <= 1  # the resize rounds once per pass
 
 
 def test_only_flat_pairs_of_other_colours_are_ruled_out() -> None:
-    tones = np.array([[200, 10, 20, 1], [20, 10, 200, 1], [205, 15, 18, 2], [200, 10, 20, 40]], dtype=np.uint8)
+    tones = np.zeros((4, TONE_SIZE), dtype=np.uint8)
+    tones[:, :4] = [[200, 10, 20, 1], [20, 10, 200, 1], [205, 15, 18, 2], [200, 10, 20, 40]]
     a, b = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 3])
     known = np.ones(4, dtype=bool)
-    assert different_flat_colours(tones, known, a, b).tolist() == [True, False, False, False]
-    known[1] = False  # cached before tones were stored: never ruled out
-    assert different_flat_colours(tones, known, a, b).tolist() == [False, False, False, False]
+    assert different_colours(tones, known, a, b, np.zeros(4, np.int8)).tolist() == [True, False, False, False]
+    known[1] = False  # no tone cached: never ruled out
+    assert different_colours(tones, known, a, b, np.zeros(4, np.int8)).tolist() == [False, False, False, False]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_recoloured_picture_is_ruled_out_its_corrected_copies_are_not(seed: int) -> None:
+    photo = photo_like(seed, (448, 336))
+    assert _ruled_out(photo, _hue_turned(photo, 120))
+    assert _ruled_out(photo, _hue_turned(photo, 180))
+    assert not _ruled_out(photo, greyscale(photo))
+    assert not _ruled_out(photo, _warmer(photo))
+    assert not _ruled_out(photo, ImageEnhance.Color(brightened(photo, 1.15)).enhance(1.4))
+    assert not _ruled_out(photo, _hue_turned(photo, 10))
+
+
+def test_a_turned_copy_keeps_its_colours_a_turned_recolouring_does_not() -> None:
+    red, blue = _product((200, 30, 30)), _product((30, 50, 190))
+    variant = next(i for i, (_, name) in enumerate(VARIANTS) if name == "mirrored and rotated 90°")
+    operations = VARIANTS[variant][0]
+    red_turned, blue_turned = red, blue
+    for operation in operations:
+        red_turned, blue_turned = red_turned.transpose(operation), blue_turned.transpose(operation)
+    tones = np.stack([tone(red), tone(red_turned), tone(blue_turned)])
+    ruled_out = different_colours(
+        tones, np.ones(3, dtype=bool), np.array([0, 0]), np.array([1, 2]), np.full(2, variant)
+    )
+    assert ruled_out.tolist() == [False, True]
+
+
+def test_products_in_other_colours_are_not_copies(tmp_path: Path) -> None:
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    for name, colour in {"red": (200, 30, 30), "blue": (30, 50, 190), "green": (40, 160, 60)}.items():
+        _product(colour).save(folder / f"shirt_{name}.jpg", quality=90)
+    _product((200, 30, 30)).resize((400, 400)).save(folder / "shirt_red_small.jpg", quality=70)
+    for method in (Method.HASH, Method.AUTO):
+        result = scan(ScanOptions(roots=(folder,), cache_path=tmp_path / "c.sqlite3", method=method, workers=0))
+        groups = [sorted(result.files[m].ref.path.name for m in g.members) for g in result.groups]
+        assert groups == [["shirt_red.jpg", "shirt_red_small.jpg"]], method
+
+
+def test_a_greyscale_copy_does_not_bring_other_colours_into_its_group(tmp_path: Path) -> None:
+    """The greyscale copy matches every colour (it has none to compare), so it could be the centre of a group
+    holding them all; the colours must still end up apart, and the copy with one of them."""
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    colours = {"red": (200, 30, 30), "blue": (30, 50, 190), "green": (40, 160, 60)}
+    for name, colour in colours.items():
+        _product(colour).save(folder / f"shirt_{name}.jpg", quality=90)
+    greyscale(_product(colours["red"])).save(folder / "shirt_grey.jpg", quality=90)
+    cache = tmp_path / "c.sqlite3"
+    for method in (Method.HASH, Method.AUTO):
+        result = scan(ScanOptions(roots=(folder,), cache_path=cache, method=method, workers=0))
+        groups = [{result.files[m].ref.path.stem for m in g.members} for g in result.groups]
+        assert len(groups) == 1 and "shirt_grey" in groups[0] and len(groups[0]) == 2, (method, groups)
+    Image.new("RGB", (300, 200), (90, 90, 90)).save(folder / "another.png")
+    again = scan(ScanOptions(roots=(folder,), cache_path=cache, workers=0))  # carries the graph over
+    assert again.stats.analysed == 1
+    assert [len(g.members) for g in again.groups] == [2]
 
 
 def test_solid_colours_group_only_with_their_own_copies(tmp_path: Path) -> None:
