@@ -14,6 +14,10 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
+    QClipboard,
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QToolBar,
@@ -58,6 +63,8 @@ UNBROKEN_RUN = 8
 """Longest run of a name shown without a place to wrap: narrower than the facts' value column of the
 narrowest pane."""
 ZERO_WIDTH_JOINER = "\u200d"
+ZERO_WIDTH_SPACE = "\u200b"
+"""Where ``_breakable`` lets a line wrap; ``WrappedText`` copies without them."""
 PAGE_SIZE = 8
 """Most images side by side at once (and keys 1-8); a larger group is paged, so a huge group never builds 50
 panes."""
@@ -295,9 +302,43 @@ def _breakable(text: str, separators: str = "/\\_-.") -> str:
         following = text[index + 1 : index + 2]
         may_break = following and not following.isspace() and not _joined(char, following)
         if may_break and (char in separators or run >= UNBROKEN_RUN):
-            pieces.append("\u200b")
+            pieces.append(ZERO_WIDTH_SPACE)
             run = 0
     return "".join(pieces)
+
+
+class WrappedText(QLabel):
+    """Selectable text with ``_breakable``'s wrap points, whose selection copies without them, so a copied
+    name or folder can be pasted into a file manager or a terminal as it is."""
+
+    def __init__(self) -> None:
+        super().__init__(textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse, wordWrap=True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def selection(self) -> str:
+        return self.selectedText().replace(ZERO_WIDTH_SPACE, "")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy) and self.hasSelectedText():
+            QGuiApplication.clipboard().setText(self.selection())
+        else:
+            super().keyPressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        clipboard = QGuiApplication.clipboard()
+        if self.hasSelectedText() and clipboard.supportsSelection():  # X11's middle-click paste
+            clipboard.setText(self.selection(), QClipboard.Mode.Selection)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Copy the selection; with none, the pane's own menu (open, show in folder, copy path)."""
+        if not self.hasSelectedText():
+            event.ignore()
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy", lambda: QGuiApplication.clipboard().setText(self.selection()))
+        menu.addAction("Select All", lambda: self.setSelection(0, len(self.text())))
+        menu.exec(event.globalPos())
 
 
 def _joined(char: str, following: str) -> bool:
@@ -362,7 +403,7 @@ class ImagePane(QFrame):
         self._reason = QLabel(wordWrap=True)
         self._reason.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.canvas = ImageCanvas(zoom, preview, full)
-        self._values: dict[str, QLabel] = {}
+        self._values: dict[str, WrappedText] = {}
         self.facts = QWidget()
         facts = QGridLayout(self.facts)
         facts.setContentsMargins(0, 0, 0, 0)
@@ -370,9 +411,8 @@ class ImagePane(QFrame):
         facts.setVerticalSpacing(1)
         for row, name in enumerate(FIELDS):
             facts.addWidget(QLabel(f"{name}:"), row, 0, Qt.AlignmentFlag.AlignTop)
-            value = QLabel(textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse, wordWrap=True)
+            value = WrappedText()
             value.setAccessibleName(name)
-            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             self._values[name] = value
             facts.addWidget(value, row, 1)
         facts.setColumnStretch(1, 1)

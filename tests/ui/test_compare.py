@@ -160,6 +160,21 @@ def test_the_rules_choice_comes_first_and_numbers_stay_put_when_marks_change(
     assert view.shown_members()[0] == picked
 
 
+def test_a_selected_name_copies_without_its_wrap_points(qtbot: QtBot) -> None:
+    label = compare.WrappedText()
+    qtbot.addWidget(label)
+    name = "vacation_photo_" + "x" * 40 + "final.jpg"
+    label.setText(compare._breakable(name))
+    label.show()
+    label.setSelection(0, len(label.text()))
+    qtbot.keyClick(label, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == name
+    label.setSelection(0, 0)
+    QGuiApplication.clipboard().setText("before")
+    qtbot.keyClick(label, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # nothing selected: nothing copied
+    assert QGuiApplication.clipboard().text() == "before"
+
+
 def test_long_names_can_wrap_everywhere_and_tiny_images_say_so() -> None:
     name = "vacation_photo_" + "x" * 40 + "final.jpg"
     pieces = compare._breakable(name).split("\u200b")
