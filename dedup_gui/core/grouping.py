@@ -202,10 +202,10 @@ def keep_apart(
     labels = labels.copy()
     labels[torn] = -1
     apart: dict[int, set[int]] = defaultdict(set)
-    for x, y in zip(apart_a.tolist(), apart_b.tolist(), strict=True):
-        if torn[x] and torn[y]:
-            apart[x].add(y)
-            apart[y].add(x)
+    among = torn[apart_a] & torn[apart_b]
+    for x, y in zip(apart_a[among].tolist(), apart_b[among].tolist(), strict=True):
+        apart[x].add(y)
+        apart[y].add(x)
     neighbours: dict[int, list[tuple[float, int]]] = defaultdict(list)
     inside = torn[a] & torn[b]
     for x, y, w in zip(a[inside].tolist(), b[inside].tolist(), weight[inside].tolist(), strict=True):
@@ -215,11 +215,11 @@ def keep_apart(
         matches.sort(key=lambda match: (-match[0], match[1]))
 
     def star(centre: int, taken: set[int]) -> list[int]:
-        members = [centre]
+        members = {centre}
         for _, other in neighbours[centre]:
-            if other not in taken and not apart[other].intersection(members):
-                members.append(other)
-        return members
+            if other not in taken and (other not in apart or apart[other].isdisjoint(members)):
+                members.add(other)
+        return sorted(members)
 
     by_size = sorted(neighbours, key=lambda node: (-len(star(node, set())), node))
     taken: set[int] = set()

@@ -364,7 +364,9 @@ def _plan(
             features.hashes[ref.path] = np.frombuffer(found["hash"], dtype="<u8").reshape(2, -1).astype(np.uint64)
             features.tones[ref.path] = found["tone"]
         else:
-            requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=cnn_kind is not None))
+            # an embedding is made again unless only the tone is missing (the working image is unchanged then)
+            embed = cnn_kind is not None and needed - found.keys() != {"tone"}
+            requests.append(AnalysisRequest(ref, max_megapixels=options.max_megapixels, pixels=embed))
     return files, requests
 
 

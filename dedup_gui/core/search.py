@@ -31,7 +31,7 @@ from dedup_gui.core.hashes import hamming
 from dedup_gui.core.knn import EXACT_LIMIT, Int8Vectors, K, Neighbours, Rows, exact_nearest, neighbour_pairs
 from dedup_gui.core.memory import release_freed_memory
 from dedup_gui.core.model import Method
-from dedup_gui.core.tone import TONE_SIZE, different_colours
+from dedup_gui.core.tone import TONE_SIZE, UNKNOWN_ORIENTATION, different_flat_colours, recoloured
 from dedup_gui.core.vector_index import VectorIndex, params_for
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,10 @@ def build_graph(
     phash, variant = _best_hash(table[:, 0], a, b)
     dhash = np.minimum(hamming(table[a, 1, variant], table[b, 1, 0]), hamming(table[b, 1, variant], table[a, 1, 0]))
     cosine = pair_cosines(vectors, a, b) if vectors is not None else np.full(len(a), np.nan, np.float32)
-    apart = _unlike_colours(data.tones, reps, a, b, variant)  # carried edges were judged when first found
-    columns = [a, b, phash, dhash, variant, cosine, apart]
+    flat, apart = _colour_verdicts(
+        data.tones, reps, a, b, np.where(phash <= MAX_HASH_DISTANCE, variant, UNKNOWN_ORIENTATION)
+    )
+    columns = [column[~flat] for column in (a, b, phash, dhash, variant, cosine, apart)]  # carried: judged before
     if carried is not None:
         columns = [
             np.concatenate([old, new]).astype(new.dtype) for old, new in zip(carried.edges, columns, strict=True)
@@ -97,16 +99,19 @@ def build_graph(
     )
 
 
-def _unlike_colours(
+def _colour_verdicts(
     tones: Sequence[bytes | None], reps: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray
-) -> np.ndarray:
-    """Pairs (rows of ``reps``) whose colours tell them apart where no tier can (``tone.different_colours``)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair (rows of ``reps``), what colour tells where no tier can: two plain images of other colours
+    (dropped), and one picture in other colours (kept apart). ``variant``: the hashes' orientation, or
+    ``tone.UNKNOWN_ORIENTATION`` where they did not match."""
     if not len(tones):
-        return np.zeros(len(a), dtype=bool)
+        return np.zeros(len(a), dtype=bool), np.zeros(len(a), dtype=bool)
     known = np.array([tones[i] is not None for i in reps], dtype=bool)
     blank = bytes(TONE_SIZE)
     table = np.frombuffer(b"".join(tones[i] or blank for i in reps), dtype=np.uint8).reshape(-1, TONE_SIZE)
-    return different_colours(table, known, a, b, variant)
+    flat = different_flat_colours(table, known, a, b)
+    return flat, recoloured(table, known, a, b, variant) & ~flat
 
 
 def _representatives(digests: list[str | None]) -> np.ndarray:

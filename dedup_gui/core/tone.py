@@ -60,6 +60,15 @@ PAIRS_AT_ONCE = 16384
 """Pairs compared in one go: bounds the working arrays to some tens of megabytes."""
 
 
+UNKNOWN_ORIENTATION = -1
+_MIRRORED = next(
+    number for number, (operations, _) in enumerate(VARIANTS) if operations == (Image.Transpose.FLIP_LEFT_RIGHT,)
+)
+_ALSO_TRIED = {1: (1, 3), 3: (3, 1), UNKNOWN_ORIENTATION: (0, _MIRRORED)}
+"""The turns compared where the variant alone is not enough: a quarter turn is not its own inverse, so both
+quarter turns; an unknown orientation: upright and mirrored."""
+
+
 def tone(image: Image.Image, grey: Image.Image | None = None) -> np.ndarray:
     """(TONE_SIZE,) uint8: mean red, green and blue of the working image, the grey-level standard deviation of
     its ``hash_grey`` (pass ``grey`` when it is at hand, so it is not made twice), and its colour map: for each
@@ -75,28 +84,39 @@ def tone(image: Image.Image, grey: Image.Image | None = None) -> np.ndarray:
     return np.concatenate([head, colour_map.ravel()])
 
 
-def different_colours(
-    tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray
-) -> np.ndarray:
-    """For pairs (a[i], b[i]) of rows of ``tones`` (R, TONE_SIZE) that match in orientation ``variant[i]``
-    (``hashes.VARIANTS``: either image turned that way meets the other): True where the two images are not
-    copies for their colours: two flat images of other colours, or one picture in other colours. Rows not
-    ``known`` (no tone cached) are never ruled out."""
-    ruled_out = known[a] & known[b] & _different_flat_colours(tones, a, b)
-    maps = _colour_maps(tones)
-    colourful = maps[..., 2].mean(axis=(1, 2)) >= COLOURFUL
-    compared = np.flatnonzero(known[a] & known[b] & colourful[a] & colourful[b] & ~ruled_out)
-    for start in range(0, len(compared), PAIRS_AT_ONCE):
-        chunk = compared[start : start + PAIRS_AT_ONCE]
-        share = recoloured_share(maps[a[chunk]], maps[b[chunk]], variant[chunk])
-        ruled_out[chunk] = share >= RECOLOURED_SHARE
-    return ruled_out
-
-
-def _different_flat_colours(tones: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def different_flat_colours(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For pairs (a[i], b[i]) of rows of ``tones`` (R, TONE_SIZE): True where both images are flat and their
+    colours differ. Rows not ``known`` (no tone cached) are never ruled out."""
     flat = tones[:, 3] <= FLAT_STD
     colours = tones[:, :3].astype(np.int16)
-    return flat[a] & flat[b] & (np.abs(colours[a] - colours[b]).max(axis=1) > COLOUR_TOLERANCE)
+    far = np.abs(colours[a] - colours[b]).max(axis=1) > COLOUR_TOLERANCE
+    return known[a] & known[b] & flat[a] & flat[b] & far
+
+
+def recoloured(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray) -> np.ndarray:
+    """For pairs (a[i], b[i]) of rows of ``tones`` (R, TONE_SIZE): True where both images have colour and most
+    of it changed hue: one picture in other colours. ``variant[i]`` is the orientation in which the hashes
+    matched the pair (``hashes.VARIANTS``: either image turned that way meets the other), or
+    ``UNKNOWN_ORIENTATION`` where they did not (a crop found by the CNN); then the pair is compared upright
+    and mirrored, to which the CNN is nearly indifferent. Rows not ``known`` are never ruled out."""
+    colourful = known & (_colourfulness(tones) >= COLOURFUL)
+    out = np.zeros(len(a), dtype=bool)
+    compared = np.flatnonzero(colourful[a] & colourful[b])
+    for start in range(0, len(compared), PAIRS_AT_ONCE):
+        chunk = compared[start : start + PAIRS_AT_ONCE]
+        first, second = _colour_maps(tones[a[chunk]]), _colour_maps(tones[b[chunk]])
+        out[chunk] = recoloured_share(first, second, variant[chunk]) >= RECOLOURED_SHARE
+    return out
+
+
+def _colourfulness(tones: np.ndarray) -> np.ndarray:
+    """Per row: the mean chroma of its colour map, a chunk of rows at a time."""
+    out = np.empty(len(tones), dtype=np.float32)
+    for start in range(0, len(tones), PAIRS_AT_ONCE):
+        out[start : start + PAIRS_AT_ONCE] = _colour_maps(tones[start : start + PAIRS_AT_ONCE])[..., 2].mean(
+            axis=(1, 2)
+        )
+    return out
 
 
 def _colour_maps(tones: np.ndarray) -> np.ndarray:
@@ -113,14 +133,14 @@ def recoloured_share(first: np.ndarray, second: np.ndarray, variant: np.ndarray)
     """For pairs of colour maps (P, CELLS, CELLS, 3) matching in orientation ``variant`` (P,): the share of
     colour that changed hue. Each direction is measured and the larger counts, so colour that appeared is seen
     as well as colour that went. The hashes matched with either image turned, which is the same turn for a
-    mirror or a half turn; for a quarter turn both ways are tried."""
+    mirror or a half turn; for a quarter turn both ways are tried, and for an unknown orientation upright and
+    mirrored."""
     share = np.empty(len(first), dtype=np.float32)
-    for number in np.unique(variant):
+    for number in np.unique(variant).tolist():
         rows = np.flatnonzero(variant == number)
         one, other = first[rows], second[rows]
-        share[rows] = _changed_either_way(turned(one, number), other)
-        if number in _QUARTER_TURNS:
-            share[rows] = np.minimum(share[rows], _changed_either_way(turned(one, _QUARTER_TURNS[number]), other))
+        tried = _ALSO_TRIED.get(number, (number,))
+        share[rows] = np.min([_changed_either_way(turned(one, turn), other) for turn in tried], axis=0)
     return share
 
 
@@ -138,8 +158,7 @@ _TURNS = {
     Image.Transpose.FLIP_LEFT_RIGHT: lambda maps: maps[:, :, ::-1],
     Image.Transpose.FLIP_TOP_BOTTOM: lambda maps: maps[:, ::-1],
 }
-_QUARTER_TURNS = {1: 3, 3: 1}
-"""The variants that are not their own inverse (90 and 270 degrees), each with its inverse."""
+
 
 _SAME_HUE = float(np.cos(np.radians(HUE_TOLERANCE_DEGREES)))
 

@@ -3,6 +3,7 @@ in other colours (a product in red and in blue), while a greyscale or colour-cor
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,16 @@ from PIL import Image, ImageDraw, ImageEnhance
 from dedup_gui.core.hashes import VARIANTS
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions, scan
-from dedup_gui.core.tone import CELLS, FLAT_STD, TONE_SIZE, different_colours, tone, turned
+from dedup_gui.core.tone import (
+    CELLS,
+    FLAT_STD,
+    TONE_SIZE,
+    UNKNOWN_ORIENTATION,
+    different_flat_colours,
+    recoloured,
+    tone,
+    turned,
+)
 from tests.imagegen import brightened, greyscale, photo_like
 
 
@@ -42,7 +52,7 @@ def _product(colour: tuple[int, int, int]) -> Image.Image:
 
 def _ruled_out(first: Image.Image, second: Image.Image) -> bool:
     tones = np.stack([tone(first), tone(second)])
-    return bool(different_colours(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), np.zeros(1, np.int8))[0])
+    return bool(recoloured(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), np.zeros(1, np.int8))[0])
 
 
 def test_tone_is_the_mean_colour_the_structure_and_a_colour_map() -> None:
@@ -71,9 +81,9 @@ def test_only_flat_pairs_of_other_colours_are_ruled_out() -> None:
     tones[:, :4] = [[200, 10, 20, 1], [20, 10, 200, 1], [205, 15, 18, 2], [200, 10, 20, 40]]
     a, b = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 3])
     known = np.ones(4, dtype=bool)
-    assert different_colours(tones, known, a, b, np.zeros(4, np.int8)).tolist() == [True, False, False, False]
+    assert different_flat_colours(tones, known, a, b).tolist() == [True, False, False, False]
     known[1] = False  # no tone cached: never ruled out
-    assert different_colours(tones, known, a, b, np.zeros(4, np.int8)).tolist() == [False, False, False, False]
+    assert different_flat_colours(tones, known, a, b).tolist() == [False, False, False, False]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -95,9 +105,18 @@ def test_a_turned_copy_keeps_its_colours_a_turned_recolouring_does_not() -> None
     for operation in operations:
         red_turned, blue_turned = red_turned.transpose(operation), blue_turned.transpose(operation)
     tones = np.stack([tone(red), tone(red_turned), tone(blue_turned)])
-    ruled_out = different_colours(
-        tones, np.ones(3, dtype=bool), np.array([0, 0]), np.array([1, 2]), np.full(2, variant)
-    )
+    ruled_out = recoloured(tones, np.ones(3, dtype=bool), np.array([0, 0]), np.array([1, 2]), np.full(2, variant))
+    assert ruled_out.tolist() == [False, True]
+
+
+def test_without_the_hashes_orientation_a_pair_is_compared_upright_and_mirrored() -> None:
+    """A crop that only the CNN found has no meaningful hash orientation: a mirrored crop stays a copy, a
+    recoloured one does not."""
+    photo = photo_like(5, (448, 336))
+    crop = photo.crop((40, 30, 408, 306)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    tones = np.stack([tone(photo), tone(crop), tone(_hue_turned(crop, 180))])
+    unknown = np.full(2, UNKNOWN_ORIENTATION)
+    ruled_out = recoloured(tones, np.ones(3, dtype=bool), np.array([0, 0]), np.array([1, 2]), unknown)
     assert ruled_out.tolist() == [False, True]
 
 
@@ -131,6 +150,23 @@ def test_a_greyscale_copy_does_not_bring_other_colours_into_its_group(tmp_path: 
     again = scan(ScanOptions(roots=(folder,), cache_path=cache, workers=0))  # carries the graph over
     assert again.stats.analysed == 1
     assert [len(g.members) for g in again.groups] == [2]
+
+
+def test_a_file_cached_without_its_tone_is_decoded_again_but_not_embedded(tmp_path: Path) -> None:
+    folder = tmp_path / "catalogue"
+    folder.mkdir()
+    for name, colour in {"red": (200, 30, 30), "blue": (30, 50, 190)}.items():
+        _product(colour).save(folder / f"shirt_{name}.jpg", quality=90)
+    _product((200, 30, 30)).resize((400, 400)).save(folder / "shirt_red_small.jpg", quality=70)
+    cache = tmp_path / "c.sqlite3"
+    first = scan(ScanOptions(roots=(folder,), cache_path=cache, workers=0))
+    assert first.stats.embedded == 3
+    with sqlite3.connect(cache) as db:  # as after an upgrade that measures tones anew
+        db.execute("DELETE FROM features WHERE kind = 'tone'")
+    again = scan(ScanOptions(roots=(folder,), cache_path=cache, workers=0))
+    assert (again.stats.analysed, again.stats.embedded) == (3, 0)
+    groups = [sorted(again.files[m].ref.path.name for m in g.members) for g in again.groups]
+    assert groups == [["shirt_red.jpg", "shirt_red_small.jpg"]]
 
 
 def test_solid_colours_group_only_with_their_own_copies(tmp_path: Path) -> None:
