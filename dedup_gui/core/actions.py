@@ -704,7 +704,8 @@ class _Settled(Enum):
 
 
 def _settle(e: Entry) -> tuple[_Settled, _Found | None, str]:
-    """What really happened to a pending action (the process died while it ran)."""
+    """What really happened to a pending action (the process died while it ran). A file still in place had not
+    gone to the trash: what the trash had begun for it is removed."""
     if os.path.lexists(e.path) and not _linked_here(e):
         if changed_since_scan(e.file) is not None:
             return _Settled.UNKNOWN, None, "the file at its path changed after the interruption: check it by hand"
@@ -714,6 +715,8 @@ def _settle(e: Entry) -> tuple[_Settled, _Found | None, str]:
             and _matches(e.destination, e.file.size, e.file.digest)
         ):
             return _Settled.COPIED, _Found(e.destination), ""
+        if e.kind == Mode.TRASH.value and e.started_at is not None:
+            trash.drop_unfinished(e.path, e.started_at)
         return _Settled.NOT_MOVED, None, ""
     found, problem = _locate(e)
     if found is None:

@@ -221,6 +221,31 @@ def forget(entry: TrashEntry) -> None:
         entry.info.unlink(missing_ok=True)
 
 
+def drop_unfinished(original: Path, since: float) -> None:
+    """Remove what a ``send`` of ``original`` cut short at or after ``since`` (a Unix time) left in a trash: a
+    ``.trashinfo`` (still empty, or naming ``original``) whose file never arrived, which a trash would list as
+    an entry without a file. ``original`` must still be at its path."""
+    if not freedesktop():
+        return
+    wanted = os.fsencode(os.path.abspath(original))
+    earliest = since - _CLOCK_SLACK_S
+    for trash, topdir in trash_dirs(original):
+        for info in _infos(trash, original.stem):
+            file = trash / "files" / info.name[: -len(INFO_SUFFIX)]
+            if os.path.lexists(file):
+                continue
+            try:
+                facts = info.stat()
+            except OSError:
+                continue
+            if facts.st_mtime < earliest:
+                continue
+            parsed = _parse_info(info)
+            reserved_only = parsed is None and facts.st_size == 0
+            if reserved_only or (parsed is not None and _absolute(parsed[0], topdir) == wanted):
+                info.unlink(missing_ok=True)
+
+
 def _info_of(file: Path) -> Path | None:
     info = file.parent.parent / "info" / (file.name + INFO_SUFFIX)
     return info if file.parent.name == "files" and info.exists() else None
@@ -267,21 +292,28 @@ def _mount_point(folder: Path) -> Path:
 
 def _entries(trash: Path, topdir: Path, stem: str) -> Iterator[TrashEntry]:
     """The entries of one trash whose name starts like the file's (trash names keep the original stem)."""
-    prefix = os.fsencode(stem)
-    try:
-        names = [n for n in os.listdir(os.fsencode(trash / "info")) if n.startswith(prefix)]
-    except OSError:
-        return
-    for name in names:
-        if not name.endswith(INFO_SUFFIX.encode()):
-            continue
-        info = trash / "info" / os.fsdecode(name)
+    for info in _infos(trash, stem):
         parsed = _parse_info(info)
         if parsed is None:
             continue
         path, deleted = parsed
-        original = Path(os.fsdecode(path if path.startswith(b"/") else os.path.join(os.fsencode(topdir), path)))
-        yield TrashEntry(trash / "files" / os.fsdecode(name[: -len(INFO_SUFFIX)]), info, original, deleted)
+        original = Path(os.fsdecode(_absolute(path, topdir)))
+        yield TrashEntry(trash / "files" / info.name[: -len(INFO_SUFFIX)], info, original, deleted)
+
+
+def _infos(trash: Path, stem: str) -> list[Path]:
+    """The ``.trashinfo`` files of one trash whose name starts with ``stem``."""
+    prefix = os.fsencode(stem)
+    try:
+        names = os.listdir(os.fsencode(trash / "info"))
+    except OSError:
+        return []
+    return [trash / "info" / os.fsdecode(n) for n in names if n.startswith(prefix) and n.endswith(INFO_SUFFIX.encode())]
+
+
+def _absolute(path: bytes, topdir: Path) -> bytes:
+    """A ``Path=`` value made absolute: relative ones start from the trash's top folder."""
+    return path if path.startswith(b"/") else os.path.join(os.fsencode(topdir), path)
 
 
 def _parse_info(info: Path) -> tuple[bytes, datetime | None] | None:

@@ -180,6 +180,47 @@ def test_a_pending_row_whose_file_is_in_the_trash_counts_as_done(tmp_path: Path,
     assert actions.undo(batch_id).done == [tmp_path / "b.jpg"] and (tmp_path / "b.jpg").read_bytes() == b"same"
 
 
+@pytest.mark.parametrize("written", [False, True])
+@pytest.mark.parametrize("how", list(actions.Resolution))
+def test_a_trash_cut_short_before_the_move_leaves_no_entry_without_a_file(
+    tmp_path: Path, isolated_user_dirs: Path, written: bool, how: actions.Resolution
+) -> None:
+    """The process died after the trash entry's .trashinfo was reserved (or written) and before the file moved:
+    the file is still in place, and the trash must not list an entry whose file never arrived."""
+    (tmp_path / "a.jpg").write_bytes(b"same")
+    (tmp_path / "b.jpg").write_bytes(b"same")
+    earlier = trash.home_trash() / "info" / "b.jpg.trashinfo"  # another b.jpg, trashed before this batch
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text(f"[Trash Info]\nPath={tmp_path / 'b.jpg'}\nDeletionDate=2020-01-01T00:00:00\n")
+    os.utime(earlier, (time.time() - 3600,) * 2)
+    with journal.Journal() as j:
+        batch_id, (entry_id,) = j.begin_batch(
+            "trash", {}, [journal.Planned("trash", record(tmp_path / "b.jpg"), (record(tmp_path / "a.jpg"),))]
+        )
+        j.mark_pending(entry_id)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(trash, "rename_no_replace" if written else "_write_info", killed)
+        mp.setattr(Path, "unlink", killed)  # as if the process died: nothing is cleaned up
+        with pytest.raises(KeyboardInterrupt):
+            trash.send(tmp_path / "b.jpg")
+    left = sorted(p.name for p in (trash.home_trash() / "info").iterdir())
+    assert left == ["b.2.jpg.trashinfo", "b.jpg.trashinfo"]
+    outcome = actions.resolve(batch_id, how)
+    assert not outcome.errors
+    remaining = {p.name for p in (trash.home_trash() / "info").iterdir()}
+    files = {p.name for p in (trash.home_trash() / "files").iterdir()}
+    assert {name.removesuffix(".trashinfo") for name in remaining} - {"b.jpg"} == files  # each entry has its file
+    assert "b.jpg.trashinfo" in remaining  # the earlier entry is not touched
+    if how is actions.Resolution.ROLLBACK:
+        assert (tmp_path / "b.jpg").read_bytes() == b"same" and files == set()
+    else:
+        assert not (tmp_path / "b.jpg").exists() and len(files) == 1
+
+
 def test_a_pending_row_whose_file_is_nowhere_is_reported_not_guessed(tmp_path: Path) -> None:
     (tmp_path / "a.jpg").write_bytes(b"same")
     (tmp_path / "b.jpg").write_bytes(b"same")
