@@ -5,10 +5,11 @@ a blue version of one picture close. Two cases need colour to be told apart:
 
 - plain images (colour swatches, blank pages, placeholders) have no structure at all, so every pair matches;
   for a pair of such flat images the average colour decides.
-- one picture in other colours (a product photographed or recoloured in red, green and blue) is another
+- one picture in other colours (a product photographed or recoloured in red, blue, black and white) is another
   picture to the shop that sells them. A coarse map of each image's colours decides: where most of the colour
-  of one image has another hue in the other, they are not copies. An image without colour (a greyscale copy)
-  has nothing to compare and stays a copy of the colour photo.
+  of one image has another hue in the other, they are not copies. An image without colour is compared by its
+  grey levels: a greyscale copy has about the lightness of the colours it replaced, a black or white version
+  of a coloured product does not.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from PIL import Image
 
 from dedup_gui.core.hashes import VARIANTS, hash_grey
 
-TONE_VERSION = 3
+TONE_VERSION = 4
 """Bump when what ``tone`` measures changes, so cached tones are recomputed."""
 
 CELLS = 8
 """The colour map is CELLS x CELLS cells of the (square, squashed) working image."""
 
-TONE_SIZE = 4 + 2 * CELLS * CELLS
-"""Bytes per tone: mean red, green and blue; grey-level spread; the colour map (two opponent colours a cell)."""
+TONE_SIZE = 4 + 3 * CELLS * CELLS
+"""Bytes per tone: mean red, green and blue; grey-level spread; the colour map (each cell's mean red, green
+and blue)."""
 
 FLAT_STD = 4.0
 """Grey-level standard deviation (0-255, on the 32x32 image the hashes see) at or below which an image has no
@@ -35,26 +37,41 @@ COLOUR_TOLERANCE = 24
 """Largest difference of one channel's mean (0-255) between two flat images that are still copies: covers
 re-encoding and a light brightness change, not another colour."""
 
-COLOURFUL = 8.0
-"""Mean chroma of the colour map (0-255 scale, distance from grey in opponent colours) from which an image's
-colours are compared: a greyscale copy is about 0, a near-grey photo 2-5, a product on white 30-60."""
-
 CHROMATIC = 24.0
-"""Chroma from which a cell's hue counts as its colour."""
+"""Chroma (0-255 scale: distance from grey in opponent colours, red-green and yellow-blue) from which a cell's
+hue counts as its colour."""
 
 TINTED = 12.0
 """Chroma from which a cell of the other image has a hue that can match: a cell that a colour filter paled
-still matches, a grey one does not."""
+still matches, a grey one does not. An image with no cell this colourful has no colour at all."""
+
+COLOURED_CELLS = 2
+"""Cells of ``CHROMATIC`` colour an image needs for its colours to be compared: a small product on white fills
+a few cells."""
 
 HUE_TOLERANCE_DEGREES = 45.0
 """Hue difference up to which a cell keeps its colour: white balance, warm and cool filters move hues less."""
 
+GREY_TOLERANCE = 20.0
+"""How far (0-255) a grey cell may lie outside the lightness range of the colour it stands for and still be
+its greyscale copy. Greyscale conversions weigh the channels differently (luma, their mean, or the mean of the
+largest and smallest), which the range covers; this allows for JPEG and a light brightness change on top."""
+
+SHADE_CHANGE = 80.0
+"""Difference of grey level (0-255) from which a cell of one image without colour has another shade in the
+other: brightness, contrast and gamma corrections move cells less, a black and a white version of a product
+differ by about 200."""
+
+PURE_COLOUR = 0.75
+"""Share of an image's strongest chroma from which a cell's grey level is compared (see ``_grey_changed``)."""
+
 RECOLOURED_SHARE = 0.6
-"""Share of an image's colour (chroma-weighted cells) that must take another hue for two images to be other
-colours of one picture. Measured on photos and their edits: crops, re-encodes, saturation, white balance,
-auto-contrast and sepia of most photos change under 0.1, equalising 0.1-0.55, a strong cool filter on a pale
-stained slide 0.63; a recoloured product on white 1.0, a photo's hues turned by 120 or 180 degrees 0.67-1.0. A
-recoloured part (a shirt worn by a model) changes its share of the colour, often under 0.6, and stays a copy."""
+"""Share of an image's colour (chroma-weighted cells) that must change (in hue, or in grey level where one
+image has no colour) for two images to be other colours of one picture. ``python -m tests.devset.colour_edits``
+measures it on photos and their edits: white balance, saturation, darkening, auto-contrast and greyscale
+conversions change under 0.35 (one strong cool filter 0.63), equalising up to 0.55; hues turned by 120 degrees
+0.96-1.0, a recoloured product on white 1.0. A recoloured part (a shirt worn by a model) changes its share of
+the colour, often under 0.6, and stays a copy."""
 
 PAIRS_AT_ONCE = 16384
 """Pairs compared in one go: bounds the working arrays to some tens of megabytes."""
@@ -71,17 +88,14 @@ quarter turns; an unknown orientation: upright and mirrored."""
 
 def tone(image: Image.Image, grey: Image.Image | None = None) -> np.ndarray:
     """(TONE_SIZE,) uint8: mean red, green and blue of the working image, the grey-level standard deviation of
-    its ``hash_grey`` (pass ``grey`` when it is at hand, so it is not made twice), and its colour map: for each
-    cell, red-green and yellow-blue halved and stored as int8 bytes."""
+    its ``hash_grey`` (pass ``grey`` when it is at hand, so it is not made twice), and its colour map: each
+    cell's mean red, green and blue."""
     rgb = image.convert("RGB")
     means = np.asarray(rgb, dtype=np.float32).reshape(-1, 3).mean(axis=0)
     spread = np.asarray(hash_grey(image) if grey is None else grey, dtype=np.float32).std()
-    cells = np.asarray(rgb.resize((CELLS, CELLS), Image.Resampling.BOX), dtype=np.float32)
-    red, green, blue = cells[..., 0], cells[..., 1], cells[..., 2]
-    opponents = np.stack([red - green, (red + green) / 2 - blue], axis=-1) / 2
     head = np.clip(np.rint([*means, spread]), 0, 255).astype(np.uint8)
-    colour_map = np.clip(np.rint(opponents), -128, 127).astype(np.int8).view(np.uint8)
-    return np.concatenate([head, colour_map.ravel()])
+    cells = np.asarray(rgb.resize((CELLS, CELLS), Image.Resampling.BOX), dtype=np.uint8)
+    return np.concatenate([head, cells.ravel()])
 
 
 def different_flat_colours(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -94,53 +108,80 @@ def different_flat_colours(tones: np.ndarray, known: np.ndarray, a: np.ndarray, 
 
 
 def recoloured(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray) -> np.ndarray:
-    """For pairs (a[i], b[i]) of rows of ``tones`` (R, TONE_SIZE): True where both images have colour and most
-    of it changed hue: one picture in other colours. ``variant[i]`` is the orientation in which the hashes
-    matched the pair (``hashes.VARIANTS``: either image turned that way meets the other), or
-    ``UNKNOWN_ORIENTATION`` where they did not (a crop found by the CNN); then the pair is compared upright
-    and mirrored, to which the CNN is nearly indifferent. Rows not ``known`` are never ruled out."""
-    colourful = known & (_colourfulness(tones) >= COLOURFUL)
+    """For pairs (a[i], b[i]) of rows of ``tones`` (R, TONE_SIZE): True where most of the colour changed: one
+    picture in other colours (both have colour), or a coloured picture and one without colour whose grey levels
+    are not those of its colours (a black or white version, not a greyscale copy). ``variant[i]`` is the
+    orientation in which the hashes matched the pair (``hashes.VARIANTS``: either image turned that way meets
+    the other), or ``UNKNOWN_ORIENTATION`` where they did not (a crop found by the CNN); then the pair is
+    compared upright and mirrored, to which the CNN is nearly indifferent. Rows not ``known`` are never ruled
+    out."""
+    coloured, colourless = _colourfulness(tones)
+    coloured &= known
+    colourless &= known
     out = np.zeros(len(a), dtype=bool)
-    compared = np.flatnonzero(colourful[a] & colourful[b])
+    compared = np.flatnonzero((coloured[a] | colourless[a]) & (coloured[b] | colourless[b]))
     for start in range(0, len(compared), PAIRS_AT_ONCE):
         chunk = compared[start : start + PAIRS_AT_ONCE]
         first, second = _colour_maps(tones[a[chunk]]), _colour_maps(tones[b[chunk]])
-        out[chunk] = recoloured_share(first, second, variant[chunk]) >= RECOLOURED_SHARE
+        share = recoloured_share(first, second, variant[chunk], coloured[a[chunk]], coloured[b[chunk]])
+        out[chunk] = share >= RECOLOURED_SHARE
     return out
 
 
-def _colourfulness(tones: np.ndarray) -> np.ndarray:
-    """Per row: the mean chroma of its colour map, a chunk of rows at a time."""
-    out = np.empty(len(tones), dtype=np.float32)
+def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether its colours count (``COLOURED_CELLS``), and whether it has no colour at all; a chunk of
+    rows at a time."""
+    coloured = np.empty(len(tones), dtype=bool)
+    colourless = np.empty(len(tones), dtype=bool)
     for start in range(0, len(tones), PAIRS_AT_ONCE):
-        out[start : start + PAIRS_AT_ONCE] = _colour_maps(tones[start : start + PAIRS_AT_ONCE])[..., 2].mean(
-            axis=(1, 2)
-        )
-    return out
+        chroma = _colour_maps(tones[start : start + PAIRS_AT_ONCE])[..., _CHROMA]
+        coloured[start : start + PAIRS_AT_ONCE] = (chroma >= CHROMATIC).sum(axis=(1, 2)) >= COLOURED_CELLS
+        colourless[start : start + PAIRS_AT_ONCE] = chroma.max(axis=(1, 2)) < TINTED
+    return coloured, colourless
+
+
+_HUE, _CHROMA, _LOW, _HIGH = slice(0, 2), 2, 3, 4
+"""Channels of a colour map: the hue as a unit vector (2), the chroma, and the range of grey levels a
+greyscale conversion may give the cell."""
 
 
 def _colour_maps(tones: np.ndarray) -> np.ndarray:
-    """(R, CELLS, CELLS, 3) float32 per cell: the hue as a unit vector in opponent colours, and the chroma
-    (0-255 scale). Hues compare by a dot product, which is cheaper than angles."""
-    stored = np.ascontiguousarray(tones[:, 4:]).view(np.int8).reshape(-1, CELLS, CELLS, 2)
-    opponents = stored.astype(np.float32) * 2
+    """(R, CELLS, CELLS, 5) float32 per cell: the hue as a unit vector in opponent colours (compared by a dot
+    product, cheaper than angles), the chroma, and the lowest and highest grey level of the usual greyscale
+    conversions (luma, the channels' mean, the mean of the largest and smallest channel)."""
+    rgb = tones[:, 4:].reshape(-1, CELLS, CELLS, 3).astype(np.float32)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    opponents = np.stack([red - green, (red + green) / 2 - blue], axis=-1)
     chroma = np.hypot(opponents[..., 0], opponents[..., 1])
+    greys = np.stack(
+        [0.299 * red + 0.587 * green + 0.114 * blue, rgb.mean(axis=-1), (rgb.max(axis=-1) + rgb.min(axis=-1)) / 2]
+    )
     unit = opponents / np.maximum(chroma, 1e-6)[..., None]
-    return np.concatenate([unit, chroma[..., None]], axis=-1)
+    return np.concatenate([unit, chroma[..., None], greys.min(axis=0)[..., None], greys.max(axis=0)[..., None]], -1)
 
 
-def recoloured_share(first: np.ndarray, second: np.ndarray, variant: np.ndarray) -> np.ndarray:
-    """For pairs of colour maps (P, CELLS, CELLS, 3) matching in orientation ``variant`` (P,): the share of
-    colour that changed hue. Each direction is measured and the larger counts, so colour that appeared is seen
-    as well as colour that went. The hashes matched with either image turned, which is the same turn for a
-    mirror or a half turn; for a quarter turn both ways are tried, and for an unknown orientation upright and
-    mirrored."""
+def recoloured_share(
+    first: np.ndarray, second: np.ndarray, variant: np.ndarray, first_coloured: np.ndarray, second_coloured: np.ndarray
+) -> np.ndarray:
+    """For pairs of colour maps (P, CELLS, CELLS, 5) matching in orientation ``variant`` (P,): the share of
+    colour that changed: in hue where both images are coloured (each direction measured and the larger counts,
+    so colour that appeared is seen as well as colour that went); in grey level, from the coloured one, where
+    one is; in shade where neither has colour (a black and a white mug).
+    The hashes matched with either image turned, which is the same turn for a mirror or a half turn; for a
+    quarter turn both ways are tried, and for an unknown orientation upright and mirrored."""
     share = np.empty(len(first), dtype=np.float32)
     for number in np.unique(variant).tolist():
         rows = np.flatnonzero(variant == number)
-        one, other = first[rows], second[rows]
-        tried = _ALSO_TRIED.get(number, (number,))
-        share[rows] = np.min([_changed_either_way(turned(one, turn), other) for turn in tried], axis=0)
+        other, one_coloured, other_coloured = second[rows], first_coloured[rows], second_coloured[rows]
+        tries = []
+        for turn in _ALSO_TRIED.get(number, (number,)):
+            one = turned(first[rows], turn)
+            by_hue = np.maximum(_hue_changed(one, other), _hue_changed(other, one))
+            by_grey = np.where(one_coloured, _grey_changed(one, other), _grey_changed(other, one))
+            by_shade = np.maximum(_shade_changed(one, other), _shade_changed(other, one))
+            mixed = np.where(one_coloured | other_coloured, by_grey, by_shade)
+            tries.append(np.where(one_coloured & other_coloured, by_hue, mixed))
+        share[rows] = np.min(tries, axis=0)
     return share
 
 
@@ -163,22 +204,47 @@ _TURNS = {
 _SAME_HUE = float(np.cos(np.radians(HUE_TOLERANCE_DEGREES)))
 
 
-def _changed_either_way(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    return np.maximum(_hue_changed(first, second), _hue_changed(second, first))
-
-
 def _hue_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Chroma-weighted share of ``source``'s chromatic cells for which no cell of ``target`` at or next to the
     same place (a crop or a border moves content by up to a cell) has a close hue."""
     padded = np.pad(target, ((0, 0), (1, 1), (1, 1), (0, 0)))  # padding has no chroma, so it never matches
+    hue = source[..., _HUE]
     matched = np.zeros(source.shape[:3], dtype=bool)
     for dy in range(3):
         for dx in range(3):
             window = padded[:, dy : dy + CELLS, dx : dx + CELLS]
-            same_hue = source[..., 0] * window[..., 0] + source[..., 1] * window[..., 1] >= _SAME_HUE
-            matched |= same_hue & (window[..., 2] >= TINTED)
-    chroma = source[..., 2]
-    weight = np.where(chroma >= CHROMATIC, chroma, 0.0)
-    changed = np.where(matched, 0.0, weight).sum(axis=(1, 2))
+            same_hue = hue[..., 0] * window[..., 0] + hue[..., 1] * window[..., 1] >= _SAME_HUE
+            matched |= same_hue & (window[..., _CHROMA] >= TINTED)
+    return _weighted_share(source, ~matched)
+
+
+def _grey_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Chroma-weighted share of ``source``'s most colourful cells whose place in ``target`` (an image without
+    colour) is not a grey a greyscale conversion could give them. Only cells at least ``PURE_COLOUR`` of the
+    image's strongest chroma count, and no neighbouring cell is looked at: a cell on a product's edge mixes
+    with the background, and there a greyscale copy and a black or white version mix alike."""
+    grey = target[..., _LOW]  # without colour, every conversion gives the same grey
+    outside = (grey < source[..., _LOW] - GREY_TOLERANCE) | (grey > source[..., _HIGH] + GREY_TOLERANCE)
+    chroma = source[..., _CHROMA]
+    pure = chroma >= PURE_COLOUR * chroma.max(axis=(1, 2), keepdims=True)
+    return _weighted_share(source, outside, pure)
+
+
+def _shade_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """For two images without colour: the share of ``source``'s content, cells weighted by how far they stand
+    out from its typical grey (a background weighs nothing), whose grey differs by more than ``SHADE_CHANGE``
+    at the same place in ``target``."""
+    grey, other = source[..., _LOW], target[..., _LOW]
+    weight = np.abs(grey - np.median(grey, axis=(1, 2), keepdims=True))
     total = weight.sum(axis=(1, 2))
-    return np.divide(changed, total, out=np.zeros_like(total), where=total > 0)
+    part = np.where(np.abs(grey - other) > SHADE_CHANGE, weight, 0.0).sum(axis=(1, 2))
+    return np.divide(part, total, out=np.zeros_like(total), where=total > 0)
+
+
+def _weighted_share(source: np.ndarray, changed: np.ndarray, counted: np.ndarray | bool = True) -> np.ndarray:
+    """Chroma-weighted share of ``source``'s chromatic (and ``counted``) cells that ``changed``."""
+    chroma = source[..., _CHROMA]
+    weight = np.where((chroma >= CHROMATIC) & counted, chroma, 0.0)
+    total = weight.sum(axis=(1, 2))
+    part = np.where(changed, weight, 0.0).sum(axis=(1, 2))
+    return np.divide(part, total, out=np.zeros_like(total), where=total > 0)

@@ -23,13 +23,8 @@ from dedup_gui.core.tone import (
     tone,
     turned,
 )
+from tests.devset.colour_edits import greyscale_by, hue_turned
 from tests.imagegen import brightened, greyscale, photo_like
-
-
-def _hue_turned(image: Image.Image, degrees: int) -> Image.Image:
-    hsv = np.asarray(image.convert("HSV")).copy()
-    hsv[..., 0] = (hsv[..., 0].astype(np.int64) + degrees * 256 // 360) % 256
-    return Image.fromarray(hsv, "HSV").convert("RGB")
 
 
 def _warmer(image: Image.Image) -> Image.Image:
@@ -59,11 +54,11 @@ def test_tone_is_the_mean_colour_the_structure_and_a_colour_map() -> None:
     red = tone(Image.new("RGB", (224, 224), (200, 10, 20)))
     assert red.shape == (TONE_SIZE,)
     assert red[:4].tolist() == [200, 10, 20, 0]
-    cells = red[4:].view(np.int8).reshape(CELLS, CELLS, 2)
-    assert (cells == [95, 42]).all()  # (red - green) / 2, ((red + green) / 2 - blue) / 2 in every cell
+    assert (red[4:].reshape(CELLS, CELLS, 3) == [200, 10, 20]).all()  # each cell's mean colour
     grey = tone(greyscale(photo_like(1, (224, 224))))
     assert grey[3] > FLAT_STD
-    assert not grey[4:].any()  # no colour anywhere
+    cells = grey[4:].reshape(CELLS, CELLS, 3).astype(np.int16)
+    assert (cells.max(axis=2) - cells.min(axis=2) <= 1).all()  # no colour anywhere
 
 
 @pytest.mark.parametrize("variant", range(len(VARIANTS)))
@@ -72,7 +67,7 @@ def test_a_colour_map_turns_as_its_image_does(variant: int) -> None:
     image = photo
     for operation in VARIANTS[variant][0]:
         image = image.transpose(operation)
-    maps = np.stack([tone(photo), tone(image)])[:, 4:].view(np.int8).reshape(2, CELLS, CELLS, 2).astype(np.int16)
+    maps = np.stack([tone(photo), tone(image)])[:, 4:].reshape(2, CELLS, CELLS, 3).astype(np.int16)
     assert np.abs(turned(maps[:1], variant) - maps[1:]).max() <= 1  # the resize rounds once per pass
 
 
@@ -89,12 +84,12 @@ def test_only_flat_pairs_of_other_colours_are_ruled_out() -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_recoloured_picture_is_ruled_out_its_corrected_copies_are_not(seed: int) -> None:
     photo = photo_like(seed, (448, 336))
-    assert _ruled_out(photo, _hue_turned(photo, 120))
-    assert _ruled_out(photo, _hue_turned(photo, 180))
+    assert _ruled_out(photo, hue_turned(photo, 120))
+    assert _ruled_out(photo, hue_turned(photo, 180))
     assert not _ruled_out(photo, greyscale(photo))
     assert not _ruled_out(photo, _warmer(photo))
     assert not _ruled_out(photo, ImageEnhance.Color(brightened(photo, 1.15)).enhance(1.4))
-    assert not _ruled_out(photo, _hue_turned(photo, 10))
+    assert not _ruled_out(photo, hue_turned(photo, 10))
 
 
 def test_a_turned_copy_keeps_its_colours_a_turned_recolouring_does_not() -> None:
@@ -114,16 +109,29 @@ def test_without_the_hashes_orientation_a_pair_is_compared_upright_and_mirrored(
     recoloured one does not."""
     photo = photo_like(5, (448, 336))
     crop = photo.crop((40, 30, 408, 306)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    tones = np.stack([tone(photo), tone(crop), tone(_hue_turned(crop, 180))])
+    tones = np.stack([tone(photo), tone(crop), tone(hue_turned(crop, 180))])
     unknown = np.full(2, UNKNOWN_ORIENTATION)
     ruled_out = recoloured(tones, np.ones(3, dtype=bool), np.array([0, 0]), np.array([1, 2]), unknown)
     assert ruled_out.tolist() == [False, True]
 
 
+@pytest.mark.parametrize("colour", [(200, 30, 30), (30, 50, 190), (40, 160, 60)])
+def test_black_and_white_versions_are_not_copies_greyscale_conversions_are(colour: tuple[int, int, int]) -> None:
+    product = _product(colour)
+    for how in ("luma", "mean", "lightness"):
+        assert not _ruled_out(product, greyscale_by(product, how)), how
+        assert not _ruled_out(greyscale_by(product, how), product), how
+    black, white = _product((25, 25, 25)), _product((235, 235, 235))
+    assert _ruled_out(product, black) and _ruled_out(white, product)
+    assert _ruled_out(black, white)  # neither has colour: their shades differ
+    assert not _ruled_out(black, ImageEnhance.Brightness(black).enhance(1.2))
+
+
 def test_products_in_other_colours_are_not_copies(tmp_path: Path) -> None:
     folder = tmp_path / "catalogue"
     folder.mkdir()
-    for name, colour in {"red": (200, 30, 30), "blue": (30, 50, 190), "green": (40, 160, 60)}.items():
+    colours = {"red": (200, 30, 30), "blue": (30, 50, 190), "green": (40, 160, 60), "black": (25, 25, 25)}
+    for name, colour in {**colours, "white": (235, 235, 235)}.items():
         _product(colour).save(folder / f"shirt_{name}.jpg", quality=90)
     _product((200, 30, 30)).resize((400, 400)).save(folder / "shirt_red_small.jpg", quality=70)
     for method in (Method.HASH, Method.AUTO):

@@ -1,0 +1,109 @@
+"""Measure the colour test on photos and their edits: the share of colour each edit changes (0-1; 0.6 or more
+keeps the pair apart), or "-" where the pair is not compared (an image with only a little colour).
+
+Usage: ``python -m tests.devset.colour_edits``. Photos: those bundled with scikit-image, in colour and in black
+and white; the edits are what people do to copies of a photo, plus recolourings that make another picture.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import skimage.data
+from PIL import Image, ImageEnhance, ImageOps
+
+from dedup_gui.core import tone
+from dedup_gui.core.decoding import decode
+
+PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "immunohistochemistry", "retina", "colorwheel", "logo")
+BLACK_AND_WHITE = ("camera", "moon", "coins", "page", "text", "brick", "grass", "gravel", "horse", "checkerboard")
+
+
+def _channels(image: Image.Image, gains: tuple[float, float, float]) -> Image.Image:
+    pixels = np.asarray(image, dtype=np.float32) * np.array(gains, dtype=np.float32)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def hue_turned(image: Image.Image, degrees: int) -> Image.Image:
+    hsv = np.asarray(image.convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(np.int64) + degrees * 256 // 360) % 256
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _sepia(image: Image.Image) -> Image.Image:
+    return _channels(_grey(image), (1.07, 0.74, 0.43))
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    return ImageOps.grayscale(image).convert("RGB")
+
+
+def greyscale_by(image: Image.Image, how: str) -> Image.Image:
+    """A greyscale copy made the way some editors make it: "luma" (weighted channels), "mean" or "lightness"
+    (the mean of the largest and smallest channel)."""
+    pixels = np.asarray(image, dtype=np.float32)
+    levels = {
+        "luma": pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32),
+        "mean": pixels.mean(axis=2),
+        "lightness": (pixels.max(axis=2) + pixels.min(axis=2)) / 2,
+    }[how]
+    return Image.fromarray(np.rint(levels).astype(np.uint8)).convert("RGB")
+
+
+def _gamma(image: Image.Image, gamma: float) -> Image.Image:
+    return Image.fromarray((255 * (np.asarray(image) / 255.0) ** gamma).astype(np.uint8))
+
+
+EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "warm": lambda image: _channels(image, (1.2, 1.0, 0.8)),
+    "cool": lambda image: _channels(image, (0.85, 1.0, 1.15)),
+    "darker": lambda image: ImageEnhance.Brightness(image).enhance(0.7),
+    "saturation 60%": lambda image: ImageEnhance.Color(image).enhance(0.6),
+    "saturation 200%": lambda image: ImageEnhance.Color(image).enhance(2.0),
+    "auto-contrast": lambda image: ImageOps.autocontrast(image, cutoff=2),
+    "equalised": ImageOps.equalize,
+    "greyscale (luma)": _grey,
+    "greyscale (mean)": lambda image: greyscale_by(image, "mean"),
+    "greyscale (lightness)": lambda image: greyscale_by(image, "lightness"),
+    "greyscale, brighter": lambda image: ImageEnhance.Brightness(_grey(image)).enhance(1.2),
+    "greyscale, contrast": lambda image: ImageEnhance.Contrast(_grey(image)).enhance(1.3),
+    "greyscale, gamma 0.7": lambda image: _gamma(_grey(image), 0.7),
+    "greyscale, auto-contrast": lambda image: ImageOps.autocontrast(_grey(image), cutoff=2),
+    "greyscale, equalised": lambda image: ImageOps.equalize(_grey(image)),
+    "sepia": _sepia,
+    "hue +10": lambda image: hue_turned(image, 10),
+    "hue +120": lambda image: hue_turned(image, 120),
+}
+
+
+def _tone(image: Image.Image) -> np.ndarray:
+    """The tone of the image's working image, as a scan makes it."""
+    encoded = io.BytesIO()
+    image.save(encoded, "PNG")
+    return tone.tone(decode(encoded.getvalue(), ".png", 250.0).image)
+
+
+def changed_share(original: Image.Image, edited: Image.Image) -> float | None:
+    """The share of colour that changed between two upright images; None where the pair is not compared."""
+    tones = np.stack([_tone(original), _tone(edited)])
+    coloured, colourless = tone._colourfulness(tones)
+    if not ((coloured | colourless).all()):
+        return None
+    maps = tone._colour_maps(tones)
+    upright = np.zeros(1, dtype=np.int8)
+    return float(tone.recoloured_share(maps[:1], maps[1:], upright, coloured[:1], coloured[1:])[0])
+
+
+def main() -> None:
+    names = PHOTOS + BLACK_AND_WHITE
+    print(f"{'edit':26s}" + "".join(f"{name[:7]:>8s}" for name in names))
+    photos = {name: Image.fromarray(getattr(skimage.data, name)()).convert("RGB") for name in names}
+    for edit, apply in EDITS.items():
+        shares = [changed_share(photo, apply(photo)) for photo in photos.values()]
+        print(f"{edit:26s}" + "".join(f"{'-' if s is None else f'{s:.2f}':>8s}" for s in shares))
+
+
+if __name__ == "__main__":
+    main()
