@@ -120,7 +120,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which no JPEG of it can give back.
 Resolution counts the picture without added white or black bands, and sizes within ``RESOLUTION_TOLERANCE``
 of each other count as equal, so a copy padded to a square is not kept for its extra pixels; after the dates,
-a later rule prefers the copy without bands.
+a later rule prefers the copy without bands. Files of the same pixel size have the same resolution whatever
+their bands: a watermark printed over a product's white background narrows what looks like bands.
 File size compares files of one format only.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
@@ -185,6 +186,8 @@ class _Scorer:
     """Scores (one number) this close to the best, as a share of it, count as the best."""
     kind: Callable[[FileRecord], str] | None = None
     """When given, the rule only tells apart files of one kind: among mixed kinds it says nothing."""
+    alike: Callable[[FileRecord], object] | None = None
+    """When given, files with the same value are never told apart: each scores as the best of them."""
 
 
 RESOLUTION_TOLERANCE = 0.03
@@ -280,6 +283,7 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
             lambda f: f"largest resolution {_resolution(f)}",
             lambda f: f"lower resolution {_resolution(f)}" if f.width else "resolution unknown",
             tolerance=RESOLUTION_TOLERANCE,
+            alike=lambda f: (f.width, f.height) if f.width and f.height else f.path,
         )
     if criterion is Criterion.NO_ADDED_BORDER:
         return _Scorer(
@@ -383,6 +387,10 @@ def _narrow(
         if scorer is None:
             continue
         ranks = {i: _rank(scorer.score(records[i])) for i in candidates}
+        if scorer.alike:
+            alike = {i: scorer.alike(records[i]) for i in candidates}
+            best_alike = {key: max(r for i, r in ranks.items() if alike[i] == key) for key in set(alike.values())}
+            ranks = {i: best_alike[alike[i]] for i in candidates}
         if scorer.kind:  # a file only loses to a better one of its own kind: the best of each kind stay
             kinds = {i: scorer.kind(records[i]) for i in candidates}
             best_of = {k: max(r for i, r in ranks.items() if kinds[i] == k) for k in set(kinds.values())}

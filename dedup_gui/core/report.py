@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dedup_gui.core import keep_rules
 from dedup_gui.core.graph import explain
 from dedup_gui.core.model import Group, ScannedFile
 from dedup_gui.core.pipeline import ScanResult
@@ -36,9 +37,10 @@ def _file_record(file: ScannedFile) -> dict[str, Any]:
 
 
 def reclaimable_bytes(result: ScanResult, group: Group) -> int:
-    """Bytes freed by keeping only the group's largest file."""
-    sizes = [result.files[m].ref.size for m in group.members]
-    return sum(sizes) - max(sizes)
+    """Bytes freed by keeping only the file the default keep rules choose, as ``apply`` and the window do
+    unless told otherwise."""
+    files = [result.files[m] for m in group.members]
+    return sum(f.ref.size for f in files) - keep_rules.choose(files).file.size
 
 
 def counted(count: int, noun: str) -> str:

@@ -418,10 +418,11 @@ class MainWindow(QMainWindow):
         self.skipped_link.setVisible(count > 0)
         stats = result.stats
         total = len(result.files) + len(result.skipped)
-        text = f"{counted(total, 'file')}: {counted(len(result.files), 'image')}, {len(result.skipped):,} skipped"
+        images = counted(len(result.files), "image")
+        text = f"Scanned {counted(total, 'file')}: {images}, {len(result.skipped):,} skipped"
         text += f" · {stats.analysed:,} read, {stats.from_cache:,} from the cache · {stats.elapsed_s:.1f} s"
         if result.cancelled:
-            text = f"Scan cancelled. Groups among the files finished so far: {text}"
+            text = f"Scan cancelled. Groups among the files finished so far. {text}"
         for notice in result.notices:
             text += f"\n{notice}"
         log.info("scanned %s: %s", ", ".join(str(root) for root in result.options.roots), text)

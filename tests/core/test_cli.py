@@ -168,3 +168,19 @@ def test_rescan_says_there_is_nothing_to_read(folder: Path, capsys: pytest.Captu
     code, _, err = _run(args, capsys)
     assert code == 0
     assert "reading images: nothing to do" in err and "0/0" not in err
+
+
+def test_the_space_to_reclaim_is_what_the_keep_rules_free(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PNG re-save of a JPEG weighs more; the rules keep the older JPEG, so the PNG's bytes are what is freed."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    photo = Image.effect_mandelbrot((640, 480), (-2.0, -1.2, 1.0, 1.2), 60).convert("RGB")
+    photo.save(folder / "item.jpg", quality=85)
+    photo.save(folder / "item_resaved.png")
+    os.utime(folder / "item.jpg", (1e9, 1e9))
+    png_size = (folder / "item_resaved.png").stat().st_size
+    assert png_size > (folder / "item.jpg").stat().st_size
+    code, out, err = _run(["scan", str(folder), "-o", "-", "--workers", "0", "--method", "hash"], capsys)
+    (group,) = json.loads(out)["groups"]
+    assert code == 0 and group["reclaimable_bytes"] == png_size
+    assert f"({png_size / 1e6:.1f} MB to reclaim)" in err

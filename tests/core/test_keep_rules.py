@@ -67,6 +67,17 @@ def test_a_copy_padded_with_bands_loses_to_its_picture_despite_more_pixels() -> 
     assert choose([smaller, original]).file.path == original.path
 
 
+def test_files_of_one_pixel_size_have_one_resolution_whatever_their_bands() -> None:
+    """A product shot on white has "bands" all round; a watermark printed on the white narrows them, and must not
+    make the watermarked copy the one with more picture."""
+    clean = FileRecord(Path("/p/shop/mug.jpg"), 80_000, 1 * 10**18, "a", 1200, 1200, None, border=0.52)
+    marked = FileRecord(Path("/p/shop/mug_wm.jpg"), 90_000, 2 * 10**18, "b", 1200, 1200, None, border=0.35)
+    choice = choose([marked, clean])
+    assert choice.file.path == clean.path and choice.reason.startswith("modified earliest")
+    thumbnail = FileRecord(Path("/p/shop/mug_400.jpg"), 20_000, 0, "c", 400, 400, None, border=0.35)
+    assert choose([thumbnail, marked, clean]).file.path == clean.path  # the thumbnail loses on resolution
+
+
 def test_file_size_compares_files_of_one_format_only() -> None:
     jpeg = rec("/p/item.jpg", size=40_000)
     png = rec("/p/item resaved.png", size=400_000)  # a lossless re-save weighs more and shows no more

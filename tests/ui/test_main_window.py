@@ -63,7 +63,8 @@ def test_scan_fills_the_list_through_the_worker(window: MainWindow) -> None:
     assert not window.skipped_link.isHidden() and ">1 file skipped<" in window.skipped_link.text()
     window.skipped_link.linkActivated.emit("skipped")
     assert not window.skipped_dock.isHidden()
-    assert window.stage_label.text().startswith("9 files: 8 images, 1 skipped · 9 read")  # notes.jpg: read, skipped
+    # notes.jpg: read, skipped
+    assert window.stage_label.text().startswith("Scanned 9 files: 8 images, 1 skipped · 9 read")
 
 
 def test_slider_regroups_from_the_graph_without_reading_files(
