@@ -14,6 +14,8 @@ a blue version of one picture close. Two cases need colour to be told apart:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PIL import Image
 
@@ -120,12 +122,31 @@ def recoloured(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarra
     colourless &= known
     out = np.zeros(len(a), dtype=bool)
     compared = np.flatnonzero((coloured[a] | colourless[a]) & (coloured[b] | colourless[b]))
+    rows = np.unique(np.concatenate([a[compared], b[compared]]))
+    packed = np.empty((len(rows), CELLS, CELLS, 5), dtype=np.uint8)
+    for start in range(0, len(rows), PAIRS_AT_ONCE):
+        packed[start : start + PAIRS_AT_ONCE] = _packed_maps(tones[rows[start : start + PAIRS_AT_ONCE]])
     for start in range(0, len(compared), PAIRS_AT_ONCE):
         chunk = compared[start : start + PAIRS_AT_ONCE]
-        first, second = _colour_maps(tones[a[chunk]]), _colour_maps(tones[b[chunk]])
+        first = _unpacked(packed[np.searchsorted(rows, a[chunk])])
+        second = _unpacked(packed[np.searchsorted(rows, b[chunk])])
         share = recoloured_share(first, second, variant[chunk], coloured[a[chunk]], coloured[b[chunk]])
         out[chunk] = share >= RECOLOURED_SHARE
     return out
+
+
+def _packed_maps(tones: np.ndarray) -> np.ndarray:
+    """``_colour_maps`` in 5 bytes a cell (the hue's unit vector as 128 + 127 x, the rest rounded), made once
+    per image rather than once per pair: 320 bytes an image."""
+    maps = _colour_maps(tones)
+    maps[..., _HUE] = maps[..., _HUE] * 127.0 + 128.0
+    return np.clip(np.rint(maps), 0, 255).astype(np.uint8)
+
+
+def _unpacked(packed: np.ndarray) -> np.ndarray:
+    maps = packed.astype(np.float32)
+    maps[..., _HUE] = (maps[..., _HUE] - 128.0) * (1.0 / 127.0)
+    return maps
 
 
 def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,10 +155,17 @@ def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coloured = np.empty(len(tones), dtype=bool)
     colourless = np.empty(len(tones), dtype=bool)
     for start in range(0, len(tones), PAIRS_AT_ONCE):
-        chroma = _colour_maps(tones[start : start + PAIRS_AT_ONCE])[..., _CHROMA]
+        red, green, blue = _channels(tones[start : start + PAIRS_AT_ONCE])
+        chroma = np.hypot(red - green, (red + green) * 0.5 - blue)
         coloured[start : start + PAIRS_AT_ONCE] = (chroma >= CHROMATIC).sum(axis=(1, 2)) >= COLOURED_CELLS
         colourless[start : start + PAIRS_AT_ONCE] = chroma.max(axis=(1, 2)) < TINTED
     return coloured, colourless
+
+
+def _channels(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Red, green and blue of each row's cells, (R, CELLS, CELLS) float32 each."""
+    rgb = tones[:, 4:].reshape(-1, CELLS, CELLS, 3).astype(np.float32)
+    return rgb[..., 0], rgb[..., 1], rgb[..., 2]
 
 
 _HUE, _CHROMA, _LOW, _HIGH = slice(0, 2), 2, 3, 4
@@ -149,40 +177,65 @@ def _colour_maps(tones: np.ndarray) -> np.ndarray:
     """(R, CELLS, CELLS, 5) float32 per cell: the hue as a unit vector in opponent colours (compared by a dot
     product, cheaper than angles), the chroma, and the lowest and highest grey level of the usual greyscale
     conversions (luma, the channels' mean, the mean of the largest and smallest channel)."""
-    rgb = tones[:, 4:].reshape(-1, CELLS, CELLS, 3).astype(np.float32)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    opponents = np.stack([red - green, (red + green) / 2 - blue], axis=-1)
-    chroma = np.hypot(opponents[..., 0], opponents[..., 1])
-    greys = np.stack(
-        [0.299 * red + 0.587 * green + 0.114 * blue, rgb.mean(axis=-1), (rgb.max(axis=-1) + rgb.min(axis=-1)) / 2]
-    )
-    unit = opponents / np.maximum(chroma, 1e-6)[..., None]
-    return np.concatenate([unit, chroma[..., None], greys.min(axis=0)[..., None], greys.max(axis=0)[..., None]], -1)
+    red, green, blue = _channels(tones)
+    maps = np.empty((*red.shape, 5), dtype=np.float32)
+    red_green, yellow_blue = red - green, (red + green) * 0.5 - blue
+    chroma = np.hypot(red_green, yellow_blue)
+    scale = 1.0 / np.maximum(chroma, 1e-6)
+    maps[..., 0], maps[..., 1], maps[..., _CHROMA] = red_green * scale, yellow_blue * scale, chroma
+    luma = 0.299 * red + 0.587 * green + 0.114 * blue
+    mean = (red + green + blue) * (1.0 / 3.0)
+    lightness = (np.maximum(np.maximum(red, green), blue) + np.minimum(np.minimum(red, green), blue)) * 0.5
+    maps[..., _LOW] = np.minimum(np.minimum(luma, mean), lightness)
+    maps[..., _HIGH] = np.maximum(np.maximum(luma, mean), lightness)
+    return maps
 
 
 def recoloured_share(
     first: np.ndarray, second: np.ndarray, variant: np.ndarray, first_coloured: np.ndarray, second_coloured: np.ndarray
 ) -> np.ndarray:
     """For pairs of colour maps (P, CELLS, CELLS, 5) matching in orientation ``variant`` (P,): the share of
-    colour that changed: in hue where both images are coloured (each direction measured and the larger counts,
-    so colour that appeared is seen as well as colour that went); in grey level, from the coloured one, where
-    one is; in shade where neither has colour (a black and a white mug).
-    The hashes matched with either image turned, which is the same turn for a mirror or a half turn; for a
-    quarter turn both ways are tried, and for an unknown orientation upright and mirrored."""
-    share = np.empty(len(first), dtype=np.float32)
+    colour that changed: in hue where both images are coloured (either direction: colour that appeared counts
+    as well as colour that went); in grey level, from the coloured one, where one is; in shade where neither
+    has colour (a black and a white mug). The hashes matched with either image turned, which is the same turn
+    for a mirror or a half turn; for a quarter turn both ways are tried, and for an unknown orientation upright
+    and mirrored: the least share counts.
+
+    Exact below ``RECOLOURED_SHARE``; above it, work that cannot change the verdict is skipped (a second
+    direction or orientation), so a share there may be lower than the largest one measurable."""
+    share = np.full(len(first), np.inf, dtype=np.float32)
+    kind = first_coloured.astype(np.int8) + second_coloured.astype(np.int8)  # 2: both coloured, 1: one, 0: none
     for number in np.unique(variant).tolist():
-        rows = np.flatnonzero(variant == number)
-        other, one_coloured, other_coloured = second[rows], first_coloured[rows], second_coloured[rows]
-        tries = []
         for turn in _ALSO_TRIED.get(number, (number,)):
-            one = turned(first[rows], turn)
-            by_hue = np.maximum(_hue_changed(one, other), _hue_changed(other, one))
-            by_grey = np.where(one_coloured, _grey_changed(one, other), _grey_changed(other, one))
-            by_shade = np.maximum(_shade_changed(one, other), _shade_changed(other, one))
-            mixed = np.where(one_coloured | other_coloured, by_grey, by_shade)
-            tries.append(np.where(one_coloured & other_coloured, by_hue, mixed))
-        share[rows] = np.min(tries, axis=0)
+            rows = np.flatnonzero((variant == number) & (share >= RECOLOURED_SHARE))
+            one, other = turned(first[rows], turn), second[rows]
+            found = np.empty(len(rows), dtype=np.float32)
+            for value, measure in ((2, _either_way(_hue_changed)), (1, _from_colour), (0, _either_way(_shade_changed))):
+                picked = np.flatnonzero(kind[rows] == value)
+                if len(picked):
+                    found[picked] = measure(one[picked], other[picked])
+            share[rows] = np.minimum(share[rows], found)
     return share
+
+
+def _from_colour(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``_grey_changed`` from whichever of the two has colour (the other has none)."""
+    one_is_coloured = (one[..., _CHROMA] >= CHROMATIC).any(axis=(1, 2))[:, None, None, None]
+    return _grey_changed(np.where(one_is_coloured, one, other), np.where(one_is_coloured, other, one))
+
+
+def _either_way(measure: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    """A one-way measure taken both ways, the larger counting; the second way only where the first stays below
+    ``RECOLOURED_SHARE``."""
+
+    def both(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+        share = measure(one, other)
+        low = np.flatnonzero(share < RECOLOURED_SHARE)
+        if len(low):
+            share[low] = np.maximum(share[low], measure(other[low], one[low]))
+        return share
+
+    return both
 
 
 def turned(maps: np.ndarray, variant: int) -> np.ndarray:
