@@ -64,6 +64,10 @@ SHADE_CHANGE = 80.0
 other: brightness, contrast and gamma corrections move cells less, a black and a white version of a product
 differ by about 200."""
 
+PADDING_WHITE, PADDING_BLACK = 250.0, 5.0
+"""Cells this white or this black weigh nothing in ``_shade_changed``: a white or black frame added around a
+copy is not a change of shade (a black product is about 25, a white one about 230)."""
+
 PURE_COLOUR = 0.75
 """Share of an image's strongest chroma from which a cell's grey level is compared (see ``_grey_changed``)."""
 
@@ -285,12 +289,18 @@ def _grey_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def _shade_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """For two images without colour: the share of ``source``'s content, cells weighted by how far they stand
-    out from its typical grey (a background weighs nothing), whose grey differs by more than ``SHADE_CHANGE``
-    at the same place in ``target``."""
-    grey, other = source[..., _LOW], target[..., _LOW]
+    out from its typical grey (a background weighs nothing), for which no cell of ``target`` at or next to the
+    same place (a crop or a border moves content by up to a cell) has a grey within ``SHADE_CHANGE``."""
+    grey = source[..., _LOW]
+    padded = np.pad(target[..., _LOW], ((0, 0), (1, 1), (1, 1)), constant_values=np.inf)  # padding never matches
+    matched = np.zeros(grey.shape, dtype=bool)
+    for dy in range(3):
+        for dx in range(3):
+            matched |= np.abs(grey - padded[:, dy : dy + CELLS, dx : dx + CELLS]) <= SHADE_CHANGE
     weight = np.abs(grey - np.median(grey, axis=(1, 2), keepdims=True))
+    weight[(grey >= PADDING_WHITE) | (grey <= PADDING_BLACK)] = 0.0  # padding or a frame: not the picture
     total = weight.sum(axis=(1, 2))
-    part = np.where(np.abs(grey - other) > SHADE_CHANGE, weight, 0.0).sum(axis=(1, 2))
+    part = np.where(matched, 0.0, weight).sum(axis=(1, 2))
     return np.divide(part, total, out=np.zeros_like(total), where=total > 0)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from dedup_gui.core.hashes import VARIANTS
 from dedup_gui.core.model import Method
@@ -125,6 +125,14 @@ def test_black_and_white_versions_are_not_copies_greyscale_conversions_are(colou
     assert _ruled_out(product, black) and _ruled_out(white, product)
     assert _ruled_out(black, white)  # neither has colour: their shades differ
     assert not _ruled_out(black, ImageEnhance.Brightness(black).enhance(1.2))
+
+
+def test_a_black_and_white_photo_in_a_white_frame_keeps_its_shades() -> None:
+    photo = greyscale(photo_like(6, (448, 336)))
+    framed = ImageOps.expand(photo.resize((336, 252)), border=56, fill=(255, 255, 255))
+    tones = np.stack([tone(photo.resize((224, 224))), tone(framed.resize((224, 224)))])
+    unknown = np.full(1, UNKNOWN_ORIENTATION)
+    assert not recoloured(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), unknown)[0]
 
 
 def test_products_in_other_colours_are_not_copies(tmp_path: Path) -> None:

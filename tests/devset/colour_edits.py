@@ -1,8 +1,10 @@
 """Measure the colour test on photos and their edits: the share of colour each edit changes (0-1; 0.6 or more
-keeps the pair apart), or "-" where the pair is not compared (an image with only a little colour).
+keeps the pair apart), or "-" where the pair is not compared (an image with only a little colour). Then the
+copies only the CNN finds (crops, borders, squashes), judged as a scan judges them: how many are kept apart.
 
 Usage: ``python -m tests.devset.colour_edits``. Photos: those bundled with scikit-image, in colour and in black
-and white; the edits are what people do to copies of a photo, plus recolourings that make another picture.
+and white (and generated photo-like pictures for the crops); the edits are what people do to copies of a photo,
+plus recolourings that make another picture.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from dedup_gui.core import tone
 from dedup_gui.core.decoding import decode
+from dedup_gui.core.graph import MAX_HASH_DISTANCE
+from dedup_gui.core.hashes import dihedral_hashes
+from dedup_gui.core.search import _best_hash
+from tests.imagegen import photo_like
 
 PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "immunohistochemistry", "retina", "colorwheel", "logo")
 BLACK_AND_WHITE = ("camera", "moon", "coins", "page", "text", "brick", "grass", "gravel", "horse", "checkerboard")
@@ -78,11 +84,37 @@ EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
 }
 
 
-def _tone(image: Image.Image) -> np.ndarray:
-    """The tone of the image's working image, as a scan makes it."""
+CROPS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "corner crop 25%": lambda image: image.crop((image.width // 4, image.height // 4, image.width, image.height)),
+    "centre 60%": lambda image: image.crop(
+        (image.width // 5, image.height // 5, image.width * 4 // 5, image.height * 4 // 5)
+    ),
+    "white border": lambda image: ImageOps.expand(image, border=image.width // 6, fill=(255, 255, 255)),
+    "squashed": lambda image: image.resize((image.width, image.height // 2)),
+    "left 60%": lambda image: image.crop((0, 0, image.width * 3 // 5, image.height)),
+}
+
+
+def kept_apart(original: Image.Image, edited: Image.Image) -> bool:
+    """The scan's verdict on the pair: compared in the hashes' orientation where they match, else upright and
+    mirrored."""
+    hashes = np.stack([dihedral_hashes(_working(original)), dihedral_hashes(_working(edited))])[:, 0]
+    first, second = np.array([0]), np.array([1])
+    distance, variant = _best_hash(hashes, first, second)
+    variant = np.where(distance <= MAX_HASH_DISTANCE, variant, tone.UNKNOWN_ORIENTATION)
+    tones = np.stack([_tone(original), _tone(edited)])
+    return bool(tone.recoloured(tones, np.ones(2, dtype=bool), first, second, variant)[0])
+
+
+def _working(image: Image.Image) -> Image.Image:
     encoded = io.BytesIO()
     image.save(encoded, "PNG")
-    return tone.tone(decode(encoded.getvalue(), ".png", 250.0).image)
+    return decode(encoded.getvalue(), ".png", 250.0).image
+
+
+def _tone(image: Image.Image) -> np.ndarray:
+    """The tone of the image's working image, as a scan makes it."""
+    return tone.tone(_working(image))
 
 
 def changed_share(original: Image.Image, edited: Image.Image) -> float | None:
@@ -103,6 +135,10 @@ def main() -> None:
     for edit, apply in EDITS.items():
         shares = [changed_share(photo, apply(photo)) for photo in photos.values()]
         print(f"{edit:26s}" + "".join(f"{'-' if s is None else f'{s:.2f}':>8s}" for s in shares))
+    pictures = [*photos.values(), *(photo_like(seed, (320, 240)) for seed in range(120))]
+    print(f"\ncopies only the CNN finds, of {len(pictures)} pictures: how many the colour test keeps apart")
+    for edit, apply in CROPS.items():
+        print(f"{edit:26s}{sum(kept_apart(picture, apply(picture)) for picture in pictures):8d}")
 
 
 if __name__ == "__main__":
