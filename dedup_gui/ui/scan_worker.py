@@ -45,9 +45,23 @@ class ScanThread(QThread):
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug must end the scan visibly, not leave the window waiting
             log.exception("scan failed")
-            self.failed.emit(f"The scan failed unexpectedly: {exc!r}")
+            self.failed.emit(unexpected_failure(exc))
         else:
             self.succeeded.emit(result)
 
     def _report(self, event: ProgressEvent) -> None:
         self.progress.emit(event)
+
+
+UNEXPECTED_TEXT = 240
+"""Characters of an unexpected error's own text shown in the window; the log keeps all of it."""
+
+
+def unexpected_failure(exc: BaseException) -> str:
+    """One readable line for a scan that failed from a bug: the error's kind and text, whitespace collapsed and
+    cut short, and where the whole story is."""
+    text = " ".join(str(exc).split())
+    if len(text) > UNEXPECTED_TEXT:
+        text = text[: UNEXPECTED_TEXT - 1].rstrip() + "…"
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"The scan failed unexpectedly ({detail}). The log has the details: Help → Show log."

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from dedup_gui.core.model import Method
 from dedup_gui.core.pipeline import ScanOptions
 from dedup_gui.core.progress import ProgressEvent, Stage
-from dedup_gui.ui.scan_worker import ScanThread
+from dedup_gui.ui.scan_worker import UNEXPECTED_TEXT, ScanThread
 
 
 def _options(root: Path) -> ScanOptions:
@@ -52,3 +54,20 @@ def test_an_unusable_folder_fails_with_a_message(qtbot: QtBot, tmp_path: Path) -
         thread.start()
     thread.wait()
     assert "not a folder" in failed.args[0]
+
+
+def test_a_bug_in_the_scan_ends_it_with_one_readable_line(
+    qtbot: QtBot, photo_tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("first line\n        second line " + "x" * 400)
+
+    monkeypatch.setattr("dedup_gui.ui.scan_worker.scan", broken)
+    thread = ScanThread(_options(photo_tree))
+    with qtbot.waitSignal(thread.failed, timeout=10_000) as failed:
+        thread.start()
+    thread.wait()
+    message = failed.args[0]
+    assert message.startswith("The scan failed unexpectedly (RuntimeError: first line second line xxx")
+    assert "\n" not in message and "…" in message and message.endswith("Help → Show log.")
+    assert len(message) < UNEXPECTED_TEXT + 120
