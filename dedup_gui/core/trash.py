@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -241,9 +242,17 @@ def drop_unfinished(original: Path, since: float) -> None:
             if facts.st_mtime < earliest:
                 continue
             parsed = _parse_info(info)
-            reserved_only = parsed is None and facts.st_size == 0
+            reserved_only = parsed is None and facts.st_size == 0 and _reserved_for(info.name, original.name)
             if reserved_only or (parsed is not None and _absolute(parsed[0], topdir) == wanted):
                 info.unlink(missing_ok=True)
+
+
+def _reserved_for(info_name: str, name: str) -> bool:
+    """Whether ``_reserve`` may have made this ``.trashinfo`` for a file called ``name`` ("a.jpg.trashinfo",
+    "a.2.jpg.trashinfo"), not for another file whose name merely starts alike."""
+    stem, suffix = os.path.splitext(name)
+    numbered = re.fullmatch(re.escape(stem) + r"\.\d+" + re.escape(suffix) + re.escape(INFO_SUFFIX), info_name)
+    return info_name == name + INFO_SUFFIX or numbered is not None
 
 
 def _info_of(file: Path) -> Path | None:

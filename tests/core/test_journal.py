@@ -191,6 +191,8 @@ def test_a_trash_cut_short_before_the_move_leaves_no_entry_without_a_file(
     (tmp_path / "b.jpg").write_bytes(b"same")
     earlier = trash.home_trash() / "info" / "b.jpg.trashinfo"  # another b.jpg, trashed before this batch
     earlier.parent.mkdir(parents=True)
+    elsewhere = trash.home_trash() / "info" / "backup.jpg.trashinfo"  # another program's, just reserved
+    elsewhere.touch()
     earlier.write_text(f"[Trash Info]\nPath={tmp_path / 'b.jpg'}\nDeletionDate=2020-01-01T00:00:00\n")
     os.utime(earlier, (time.time() - 3600,) * 2)
     with journal.Journal() as j:
@@ -207,14 +209,18 @@ def test_a_trash_cut_short_before_the_move_leaves_no_entry_without_a_file(
         mp.setattr(Path, "unlink", killed)  # as if the process died: nothing is cleaned up
         with pytest.raises(KeyboardInterrupt):
             trash.send(tmp_path / "b.jpg")
+    elsewhere.unlink()
     left = sorted(p.name for p in (trash.home_trash() / "info").iterdir())
     assert left == ["b.2.jpg.trashinfo", "b.jpg.trashinfo"]
+    elsewhere.touch()
     outcome = actions.resolve(batch_id, how)
     assert not outcome.errors
+    assert elsewhere.exists()  # another file's reservation whose name starts alike is not touched
+    elsewhere.unlink()
     remaining = {p.name for p in (trash.home_trash() / "info").iterdir()}
     files = {p.name for p in (trash.home_trash() / "files").iterdir()}
     assert {name.removesuffix(".trashinfo") for name in remaining} - {"b.jpg"} == files  # each entry has its file
-    assert "b.jpg.trashinfo" in remaining  # the earlier entry is not touched
+    assert "b.jpg.trashinfo" in remaining  # nor is the earlier entry
     if how is actions.Resolution.ROLLBACK:
         assert (tmp_path / "b.jpg").read_bytes() == b"same" and files == set()
     else:
