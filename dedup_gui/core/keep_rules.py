@@ -120,8 +120,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 A camera RAW file comes before its JPEG: the RAW holds the sensor's data, which no JPEG of it can give back.
 Resolution counts the picture without added white or black bands, and sizes within ``RESOLUTION_TOLERANCE``
 of each other count as equal, so a copy padded to a square is not kept for its extra pixels; after the dates,
-a later rule prefers the copy without bands. Files of the same pixel size have the same resolution whatever
-their bands: a watermark printed over a product's white background narrows what looks like bands.
+a later rule prefers the copy without bands. Files of the same pixel size (either way up) have the same
+resolution whatever their bands: a watermark printed over a product's white background narrows what looks like
+bands.
 File size compares files of one format only.
 Dates come before file size: at the same resolution, a mirrored, rotated or re-saved copy is made after its
 original and often weighs more (a PNG of a JPEG always does), so size alone would keep the edit."""
@@ -283,7 +284,7 @@ def _scorer(rule: Rule, references: Sequence[Path]) -> _Scorer | None:
             lambda f: f"largest resolution {_resolution(f)}",
             lambda f: f"lower resolution {_resolution(f)}" if f.width else "resolution unknown",
             tolerance=RESOLUTION_TOLERANCE,
-            alike=lambda f: (f.width, f.height) if f.width and f.height else f.path,
+            alike=lambda f: tuple(sorted((f.width, f.height))) if f.width and f.height else f.path,
         )
     if criterion is Criterion.NO_ADDED_BORDER:
         return _Scorer(

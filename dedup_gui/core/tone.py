@@ -68,6 +68,11 @@ PADDING_WHITE, PADDING_BLACK = 250.0, 5.0
 """Cells this white or this black weigh nothing in ``_shade_changed``: a white or black frame added around a
 copy is not a change of shade (a black product is about 25, a white one about 230)."""
 
+GREY_TEST_CELLS = 6
+"""Cells of ``CHROMATIC`` colour (about a tenth of the picture) a coloured image needs before its grey levels
+are compared with an image without colour: a coloured logo or stamp on a black-and-white photo is no product
+colour, and its grey says nothing."""
+
 PURE_COLOUR = 0.75
 """Share of an image's strongest chroma from which a cell's grey level is compared (see ``_grey_changed``)."""
 
@@ -76,7 +81,7 @@ RECOLOURED_SHARE = 0.6
 image has no colour) for two images to be other colours of one picture. ``python -m tests.devset.colour_edits``
 measures it on photos and their edits: white balance, saturation, darkening, auto-contrast and greyscale
 conversions change under 0.35 (one strong cool filter 0.63), equalising up to 0.55; hues turned by 120 degrees
-0.96-1.0, a recoloured product on white 1.0. A recoloured part (a shirt worn by a model) changes its share of
+0.93-1.0, a recoloured product on white 1.0. A recoloured part (a shirt worn by a model) changes its share of
 the colour, often under 0.6, and stays a copy."""
 
 PAIRS_AT_ONCE = 16384
@@ -121,11 +126,11 @@ def recoloured(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarra
     the other), or ``UNKNOWN_ORIENTATION`` where they did not (a crop found by the CNN); then the pair is
     compared upright and mirrored, to which the CNN is nearly indifferent. Rows not ``known`` are never ruled
     out."""
-    coloured, colourless = _colourfulness(tones)
+    coloured, colourless, broadly = _colourfulness(tones)
     coloured &= known
     colourless &= known
     out = np.zeros(len(a), dtype=bool)
-    compared = np.flatnonzero((coloured[a] | colourless[a]) & (coloured[b] | colourless[b]))
+    compared = np.flatnonzero(_compared(coloured, colourless, broadly, a, b, variant))
     rows = np.unique(np.concatenate([a[compared], b[compared]]))
     packed = np.empty((len(rows), CELLS, CELLS, 5), dtype=np.uint8)
     for start in range(0, len(rows), PAIRS_AT_ONCE):
@@ -139,31 +144,60 @@ def recoloured(tones: np.ndarray, known: np.ndarray, a: np.ndarray, b: np.ndarra
     return out
 
 
+def pair_share(tones: np.ndarray, variant: int) -> float | None:
+    """The share of colour that changed between two images (``tones`` (2, TONE_SIZE)) as a scan measures it, or
+    None where a scan does not compare them; for measuring (``tests.devset.colour_edits``)."""
+    coloured, colourless, broadly = _colourfulness(tones)
+    first, second, orientation = np.array([0]), np.array([1]), np.array([variant])
+    if not _compared(coloured, colourless, broadly, first, second, orientation)[0]:
+        return None
+    maps = _unpacked(_packed_maps(tones))
+    return float(recoloured_share(maps[:1], maps[1:], orientation, coloured[:1], coloured[1:])[0])
+
+
+def _compared(
+    coloured: np.ndarray, colourless: np.ndarray, broadly: np.ndarray, a: np.ndarray, b: np.ndarray, variant: np.ndarray
+) -> np.ndarray:
+    """The pairs whose colours can tell them apart: both with colour, both without, or one of each where the
+    coloured one has colour over ``GREY_TEST_CELLS`` (not just a logo)."""
+    both = (coloured[a] & coloured[b]) | (colourless[a] & colourless[b])
+    return both | (broadly[a] & colourless[b]) | (colourless[a] & broadly[b])
+
+
 def _packed_maps(tones: np.ndarray) -> np.ndarray:
-    """``_colour_maps`` in 5 bytes a cell (the hue's unit vector as 128 + 127 x, the rest rounded), made once
-    per image rather than once per pair: 320 bytes an image."""
+    """``_colour_maps`` in 5 bytes a cell (the hue's unit vector as 128 + 127 x, the chroma times
+    ``_CHROMA_PACKING``, the greys rounded), made once per image rather than once per pair: 320 bytes an image."""
     maps = _colour_maps(tones)
     maps[..., _HUE] = maps[..., _HUE] * 127.0 + 128.0
+    maps[..., _CHROMA] *= _CHROMA_PACKING
     return np.clip(np.rint(maps), 0, 255).astype(np.uint8)
 
 
 def _unpacked(packed: np.ndarray) -> np.ndarray:
     maps = packed.astype(np.float32)
     maps[..., _HUE] = (maps[..., _HUE] - 128.0) * (1.0 / 127.0)
+    maps[..., _CHROMA] *= 1.0 / _CHROMA_PACKING
     return maps
 
 
-def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: whether its colours count (``COLOURED_CELLS``), and whether it has no colour at all; a chunk of
-    rows at a time."""
+_CHROMA_PACKING = 0.75
+"""Chroma reaches about 330 (pure magenta); scaled by this it fits a byte."""
+
+
+def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: whether its colours count (``COLOURED_CELLS``), whether it has no colour at all, and whether it
+    has colour over ``GREY_TEST_CELLS``; a chunk of rows at a time."""
     coloured = np.empty(len(tones), dtype=bool)
     colourless = np.empty(len(tones), dtype=bool)
+    broadly = np.empty(len(tones), dtype=bool)
     for start in range(0, len(tones), PAIRS_AT_ONCE):
         red, green, blue = _channels(tones[start : start + PAIRS_AT_ONCE])
         chroma = np.hypot(red - green, (red + green) * 0.5 - blue)
-        coloured[start : start + PAIRS_AT_ONCE] = (chroma >= CHROMATIC).sum(axis=(1, 2)) >= COLOURED_CELLS
+        cells = (chroma >= CHROMATIC).sum(axis=(1, 2))
+        coloured[start : start + PAIRS_AT_ONCE] = cells >= COLOURED_CELLS
+        broadly[start : start + PAIRS_AT_ONCE] = cells >= GREY_TEST_CELLS
         colourless[start : start + PAIRS_AT_ONCE] = chroma.max(axis=(1, 2)) < TINTED
-    return coloured, colourless
+    return coloured, colourless, broadly
 
 
 def _channels(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,13 +234,15 @@ def recoloured_share(
 ) -> np.ndarray:
     """For pairs of colour maps (P, CELLS, CELLS, 5) matching in orientation ``variant`` (P,): the share of
     colour that changed: in hue where both images are coloured (either direction: colour that appeared counts
-    as well as colour that went); in grey level, from the coloured one, where one is; in shade where neither
-    has colour (a black and a white mug). The hashes matched with either image turned, which is the same turn
+    as well as colour that went); in grey level, from the coloured one, where one is (next to each place too
+    where the hashes did not match the pair, as its cells may not line up); in shade where neither has colour
+    (a black and a white mug). The hashes matched with either image turned, which is the same turn
     for a mirror or a half turn; for a quarter turn both ways are tried, and for an unknown orientation upright
     and mirrored: the least share counts.
 
-    Exact below ``RECOLOURED_SHARE``; above it, work that cannot change the verdict is skipped (a second
-    direction or orientation), so a share there may be lower than the largest one measurable."""
+    Work that cannot change the verdict is skipped: the second direction where the first already reaches
+    ``RECOLOURED_SHARE``, another orientation where one already stays below it. So the verdict is exact, and
+    the share one that decided it."""
     share = np.full(len(first), np.inf, dtype=np.float32)
     kind = first_coloured.astype(np.int8) + second_coloured.astype(np.int8)  # 2: both coloured, 1: one, 0: none
     for number in np.unique(variant).tolist():
@@ -214,7 +250,8 @@ def recoloured_share(
             rows = np.flatnonzero((variant == number) & (share >= RECOLOURED_SHARE))
             one, other = turned(first[rows], turn), second[rows]
             found = np.empty(len(rows), dtype=np.float32)
-            for value, measure in ((2, _either_way(_hue_changed)), (1, _from_colour), (0, _either_way(_shade_changed))):
+            grey_test = _from_colour_nearby if number == UNKNOWN_ORIENTATION else _from_colour
+            for value, measure in ((2, _either_way(_hue_changed)), (1, grey_test), (0, _either_way(_shade_changed))):
                 picked = np.flatnonzero(kind[rows] == value)
                 if len(picked):
                     found[picked] = measure(one[picked], other[picked])
@@ -222,10 +259,14 @@ def recoloured_share(
     return share
 
 
-def _from_colour(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+def _from_colour(one: np.ndarray, other: np.ndarray, nearby: bool = False) -> np.ndarray:
     """``_grey_changed`` from whichever of the two has colour (the other has none)."""
     one_is_coloured = (one[..., _CHROMA] >= CHROMATIC).any(axis=(1, 2))[:, None, None, None]
-    return _grey_changed(np.where(one_is_coloured, one, other), np.where(one_is_coloured, other, one))
+    return _grey_changed(np.where(one_is_coloured, one, other), np.where(one_is_coloured, other, one), nearby)
+
+
+def _from_colour_nearby(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    return _from_colour(one, other, nearby=True)
 
 
 def _either_way(measure: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
@@ -275,16 +316,27 @@ def _hue_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return _weighted_share(source, ~matched)
 
 
-def _grey_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+def _grey_changed(source: np.ndarray, target: np.ndarray, nearby: bool = False) -> np.ndarray:
     """Chroma-weighted share of ``source``'s most colourful cells whose place in ``target`` (an image without
     colour) is not a grey a greyscale conversion could give them. Only cells at least ``PURE_COLOUR`` of the
-    image's strongest chroma count, and no neighbouring cell is looked at: a cell on a product's edge mixes
-    with the background, and there a greyscale copy and a black or white version mix alike."""
-    grey = target[..., _LOW]  # without colour, every conversion gives the same grey
-    outside = (grey < source[..., _LOW] - GREY_TOLERANCE) | (grey > source[..., _HIGH] + GREY_TOLERANCE)
+    image's strongest chroma count. Where the pair's cells may not line up (``nearby``: a border or a crop),
+    the whole of ``target`` is also moved by a cell each way and the least share counts; cells are never
+    matched one by one with their neighbours, as a cell on a product's edge mixes with the background, and
+    there a greyscale copy and a black or white version mix alike."""
+    low = source[..., _LOW] - GREY_TOLERANCE
+    high = source[..., _HIGH] + GREY_TOLERANCE
     chroma = source[..., _CHROMA]
     pure = chroma >= PURE_COLOUR * chroma.max(axis=(1, 2), keepdims=True)
-    return _weighted_share(source, outside, pure)
+    greys = target[..., _LOW]  # without colour, every conversion gives the same grey
+    if not nearby:
+        return _weighted_share(source, (greys < low) | (greys > high), pure)
+    padded = np.pad(greys, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)  # padding never matches
+    shares = []
+    for dy in range(3):
+        for dx in range(3):
+            grey = padded[:, dy : dy + CELLS, dx : dx + CELLS]
+            shares.append(_weighted_share(source, (grey < low) | (grey > high), pure))
+    return np.min(shares, axis=0)
 
 
 def _shade_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -135,6 +135,18 @@ def test_a_black_and_white_photo_in_a_white_frame_keeps_its_shades() -> None:
     assert not recoloured(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), unknown)[0]
 
 
+def test_a_padded_greyscale_copy_and_a_small_coloured_logo_stay_copies() -> None:
+    photo = photo_like(7, (448, 336))
+    padded = ImageOps.pad(greyscale(photo), (448, 448), color=(255, 255, 255))  # cells no longer line up
+    unknown = np.full(1, UNKNOWN_ORIENTATION)
+    tones = np.stack([tone(photo.resize((224, 224))), tone(padded.resize((224, 224)))])
+    assert not recoloured(tones, np.ones(2, dtype=bool), np.array([0]), np.array([1]), unknown)[0]
+    black_and_white = greyscale(photo)
+    stamped = black_and_white.copy()
+    ImageDraw.Draw(stamped).rectangle((20, 20, 120, 60), fill=(220, 30, 30))  # a logo: too little colour to judge
+    assert not _ruled_out(black_and_white, stamped)
+
+
 def test_products_in_other_colours_are_not_copies(tmp_path: Path) -> None:
     folder = tmp_path / "catalogue"
     folder.mkdir()

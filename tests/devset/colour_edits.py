@@ -118,14 +118,9 @@ def _tone(image: Image.Image) -> np.ndarray:
 
 
 def changed_share(original: Image.Image, edited: Image.Image) -> float | None:
-    """The share of colour that changed between two upright images; None where the pair is not compared."""
-    tones = np.stack([_tone(original), _tone(edited)])
-    coloured, colourless = tone._colourfulness(tones)
-    if not ((coloured | colourless).all()):
-        return None
-    maps = tone._colour_maps(tones)
-    upright = np.zeros(1, dtype=np.int8)
-    return float(tone.recoloured_share(maps[:1], maps[1:], upright, coloured[:1], coloured[1:])[0])
+    """The share of colour that changed between two upright images as a scan measures it (hashes matched
+    upright); None where a scan does not compare them."""
+    return tone.pair_share(np.stack([_tone(original), _tone(edited)]), variant=0)
 
 
 def main() -> None:
