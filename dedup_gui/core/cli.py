@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,11 @@ from dedup_gui.core.output import OutputError, check_output, write_output
 from dedup_gui.core.pipeline import ScanOptions, ScanResult, scan
 from dedup_gui.core.progress import CancelToken, ProgressEvent
 
-_FORMATS = {"json": report.to_json, "csv": report.to_csv, "imagededup": report.to_imagededup}
+_FORMATS: dict[str, Callable[[ScanResult, Sequence[int]], str]] = {
+    "json": report.to_json,  # the only format that gives each group's space to reclaim
+    "csv": lambda result, _: report.to_csv(result),
+    "imagededup": lambda result, _: report.to_imagededup(result),
+}
 
 
 EXAMPLES = """\
@@ -243,7 +248,8 @@ def run_scan(args: argparse.Namespace) -> int:
     result = _scan_or_report(args, args.paths)
     if isinstance(result, int):
         return result
-    text = _FORMATS[args.format](result) + "\n"
+    reclaimable = report.reclaimable_per_group(result)
+    text = _FORMATS[args.format](result, reclaimable) + "\n"
     status = 0
     if output is not None:
         try:
@@ -253,16 +259,16 @@ def run_scan(args: argparse.Namespace) -> int:
             print(f"dedup-gui: cannot write {output}: {exc.strerror or exc}; the result follows here", file=sys.stderr)
             status = 1
     sys.stdout.write(text)
-    _print_summary(result, quiet=args.quiet)
+    _print_summary(result, quiet=args.quiet, reclaimable=reclaimable)
     return status
 
 
-def _print_summary(result: ScanResult, quiet: bool) -> None:
+def _print_summary(result: ScanResult, quiet: bool, reclaimable: Sequence[int] | None = None) -> None:
     for notice in result.notices:
         print(f"dedup-gui: {notice}", file=sys.stderr)
     if quiet:
         return
-    facts = report.summary(result)
+    facts = report.summary(result, reclaimable)
     print(
         f"{report.counted(facts['files'], 'image')}, {report.counted(facts['groups'], 'group')},"
         f" {report.counted(facts['duplicates'], 'duplicate')}"

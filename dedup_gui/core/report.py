@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +44,28 @@ def reclaimable_bytes(result: ScanResult, group: Group) -> int:
     return sum(f.ref.size for f in files) - keep_rules.choose(files).file.size
 
 
+def reclaimable_per_group(result: ScanResult) -> list[int]:
+    """``reclaimable_bytes`` of every group, in order: made once per output, as the keep rules are not free."""
+    return [reclaimable_bytes(result, group) for group in result.groups]
+
+
 def counted(count: int, noun: str) -> str:
     """ "1 group", "2 groups", "1,024 images": a count with its noun in the right number."""
     return f"{count:,} {noun if count == 1 else noun + 's'}"
 
 
-def to_json(result: ScanResult) -> str:
-    """Groups with members, file facts and the reason each pair matched; skipped files with reasons."""
+def to_json(result: ScanResult, reclaimable: Sequence[int] | None = None) -> str:
+    """Groups with members, file facts and the reason each pair matched; skipped files with reasons.
+    ``reclaimable``: ``reclaimable_per_group``, where the caller has it already."""
     thresholds = result.options.thresholds
+    reclaimable = reclaimable_per_group(result) if reclaimable is None else reclaimable
     groups = []
-    for number, group in enumerate(result.groups, start=1):
+    for number, (group, freed) in enumerate(zip(result.groups, reclaimable, strict=True), start=1):
         pairs = result.graph.pairs_within(group, thresholds)
         groups.append(
             {
                 "id": number,
-                "reclaimable_bytes": reclaimable_bytes(result, group),
+                "reclaimable_bytes": freed,
                 "members": [_file_record(result.files[m]) for m in group.members],
                 "pairs": [
                     {
@@ -83,7 +91,7 @@ def to_json(result: ScanResult) -> str:
         "policy": result.options.policy.value,
         "thresholds": {"hash_distance": thresholds.hash_distance, "cosine": thresholds.cosine},
         "cancelled": result.cancelled,
-        "summary": summary(result),
+        "summary": summary(result, reclaimable),
         "groups": groups,
         "skipped": [{"path": str(s.path), "reason": s.reason} for s in result.skipped],
     }
@@ -135,12 +143,14 @@ def to_imagededup(result: ScanResult) -> str:
     return json.dumps(duplicate_map(result), indent=2, sort_keys=True)
 
 
-def summary(result: ScanResult) -> dict[str, Any]:
+def summary(result: ScanResult, reclaimable: Sequence[int] | None = None) -> dict[str, Any]:
+    """The scan's counts; ``reclaimable``: ``reclaimable_per_group``, where the caller has it already."""
+    reclaimable = reclaimable_per_group(result) if reclaimable is None else reclaimable
     return {
         "files": len(result.files),
         "groups": len(result.groups),
         "duplicates": sum(len(g.members) - 1 for g in result.groups),
-        "reclaimable_bytes": sum(reclaimable_bytes(result, g) for g in result.groups),
+        "reclaimable_bytes": sum(reclaimable),
         "skipped": len(result.skipped),
         "decoded": result.stats.analysed,
         "from_cache": result.stats.from_cache,

@@ -14,7 +14,8 @@ a blue version of one picture close. Two cases need colour to be told apart:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
 from PIL import Image
@@ -191,8 +192,7 @@ def _colourfulness(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     colourless = np.empty(len(tones), dtype=bool)
     broadly = np.empty(len(tones), dtype=bool)
     for start in range(0, len(tones), PAIRS_AT_ONCE):
-        red, green, blue = _channels(tones[start : start + PAIRS_AT_ONCE])
-        chroma = np.hypot(red - green, (red + green) * 0.5 - blue)
+        chroma = np.hypot(*_opponents(*_channels(tones[start : start + PAIRS_AT_ONCE])))
         cells = (chroma >= CHROMATIC).sum(axis=(1, 2))
         coloured[start : start + PAIRS_AT_ONCE] = cells >= COLOURED_CELLS
         broadly[start : start + PAIRS_AT_ONCE] = cells >= GREY_TEST_CELLS
@@ -206,6 +206,11 @@ def _channels(tones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rgb[..., 0], rgb[..., 1], rgb[..., 2]
 
 
+def _opponents(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Red-green and yellow-blue: grey is (0, 0), and the distance from it the chroma."""
+    return red - green, (red + green) * 0.5 - blue
+
+
 _HUE, _CHROMA, _LOW, _HIGH = slice(0, 2), 2, 3, 4
 """Channels of a colour map: the hue as a unit vector (2), the chroma, and the range of grey levels a
 greyscale conversion may give the cell."""
@@ -217,7 +222,7 @@ def _colour_maps(tones: np.ndarray) -> np.ndarray:
     conversions (luma, the channels' mean, the mean of the largest and smallest channel)."""
     red, green, blue = _channels(tones)
     maps = np.empty((*red.shape, 5), dtype=np.float32)
-    red_green, yellow_blue = red - green, (red + green) * 0.5 - blue
+    red_green, yellow_blue = _opponents(red, green, blue)
     chroma = np.hypot(red_green, yellow_blue)
     scale = 1.0 / np.maximum(chroma, 1e-6)
     maps[..., 0], maps[..., 1], maps[..., _CHROMA] = red_green * scale, yellow_blue * scale, chroma
@@ -250,7 +255,7 @@ def recoloured_share(
             rows = np.flatnonzero((variant == number) & (share >= RECOLOURED_SHARE))
             one, other = turned(first[rows], turn), second[rows]
             found = np.empty(len(rows), dtype=np.float32)
-            grey_test = _from_colour_nearby if number == UNKNOWN_ORIENTATION else _from_colour
+            grey_test = partial(_from_colour, nearby=number == UNKNOWN_ORIENTATION)
             for value, measure in ((2, _either_way(_hue_changed)), (1, grey_test), (0, _either_way(_shade_changed))):
                 picked = np.flatnonzero(kind[rows] == value)
                 if len(picked):
@@ -263,10 +268,6 @@ def _from_colour(one: np.ndarray, other: np.ndarray, nearby: bool = False) -> np
     """``_grey_changed`` from whichever of the two has colour (the other has none)."""
     one_is_coloured = (one[..., _CHROMA] >= CHROMATIC).any(axis=(1, 2))[:, None, None, None]
     return _grey_changed(np.where(one_is_coloured, one, other), np.where(one_is_coloured, other, one), nearby)
-
-
-def _from_colour_nearby(one: np.ndarray, other: np.ndarray) -> np.ndarray:
-    return _from_colour(one, other, nearby=True)
 
 
 def _either_way(measure: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
@@ -305,15 +306,22 @@ _SAME_HUE = float(np.cos(np.radians(HUE_TOLERANCE_DEGREES)))
 def _hue_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Chroma-weighted share of ``source``'s chromatic cells for which no cell of ``target`` at or next to the
     same place (a crop or a border moves content by up to a cell) has a close hue."""
-    padded = np.pad(target, ((0, 0), (1, 1), (1, 1), (0, 0)))  # padding has no chroma, so it never matches
     hue = source[..., _HUE]
     matched = np.zeros(source.shape[:3], dtype=bool)
+    for window in _shifted(target, 0.0):  # padding has no chroma, so it never matches
+        same_hue = hue[..., 0] * window[..., 0] + hue[..., 1] * window[..., 1] >= _SAME_HUE
+        matched |= same_hue & (window[..., _CHROMA] >= TINTED)
+    return _weighted_share(source, ~matched)
+
+
+def _shifted(maps: np.ndarray, fill: float) -> Iterator[np.ndarray]:
+    """The 9 views of maps (P, CELLS, CELLS, ...) moved by up to a cell each way (this one included), the cells
+    moved in from outside set to ``fill``."""
+    pad = ((0, 0), (1, 1), (1, 1)) + ((0, 0),) * (maps.ndim - 3)
+    padded = np.pad(maps, pad, constant_values=fill)
     for dy in range(3):
         for dx in range(3):
-            window = padded[:, dy : dy + CELLS, dx : dx + CELLS]
-            same_hue = hue[..., 0] * window[..., 0] + hue[..., 1] * window[..., 1] >= _SAME_HUE
-            matched |= same_hue & (window[..., _CHROMA] >= TINTED)
-    return _weighted_share(source, ~matched)
+            yield padded[:, dy : dy + CELLS, dx : dx + CELLS]
 
 
 def _grey_changed(source: np.ndarray, target: np.ndarray, nearby: bool = False) -> np.ndarray:
@@ -330,12 +338,7 @@ def _grey_changed(source: np.ndarray, target: np.ndarray, nearby: bool = False) 
     greys = target[..., _LOW]  # without colour, every conversion gives the same grey
     if not nearby:
         return _weighted_share(source, (greys < low) | (greys > high), pure)
-    padded = np.pad(greys, ((0, 0), (1, 1), (1, 1)), constant_values=-np.inf)  # padding never matches
-    shares = []
-    for dy in range(3):
-        for dx in range(3):
-            grey = padded[:, dy : dy + CELLS, dx : dx + CELLS]
-            shares.append(_weighted_share(source, (grey < low) | (grey > high), pure))
+    shares = [_weighted_share(source, (grey < low) | (grey > high), pure) for grey in _shifted(greys, -np.inf)]
     return np.min(shares, axis=0)
 
 
@@ -344,11 +347,9 @@ def _shade_changed(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     out from its typical grey (a background weighs nothing), for which no cell of ``target`` at or next to the
     same place (a crop or a border moves content by up to a cell) has a grey within ``SHADE_CHANGE``."""
     grey = source[..., _LOW]
-    padded = np.pad(target[..., _LOW], ((0, 0), (1, 1), (1, 1)), constant_values=np.inf)  # padding never matches
     matched = np.zeros(grey.shape, dtype=bool)
-    for dy in range(3):
-        for dx in range(3):
-            matched |= np.abs(grey - padded[:, dy : dy + CELLS, dx : dx + CELLS]) <= SHADE_CHANGE
+    for other in _shifted(target[..., _LOW], np.inf):  # padding never matches
+        matched |= np.abs(grey - other) <= SHADE_CHANGE
     weight = np.abs(grey - np.median(grey, axis=(1, 2), keepdims=True))
     weight[(grey >= PADDING_WHITE) | (grey <= PADDING_BLACK)] = 0.0  # padding or a frame: not the picture
     total = weight.sum(axis=(1, 2))
